@@ -1,0 +1,1 @@
+"""The chat turn, independent of Chainlit: history trimming, input checks, streaming frames, error text."""

@@ -1,0 +1,81 @@
+"""The app's long-lived state: settings, the router once the model is up, and startup progress.
+
+Created once when the server starts. Model resolution (which may download gigabytes) runs as a
+background task so the UI is served meanwhile and can show progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from config import Settings
+from providers.factory import LocalTarget, open_local
+from routing import Router
+
+__all__ = ["AppRuntime", "Progress"]
+
+log = logging.getLogger("foundry_chat.runtime")
+
+State = Literal["starting", "ready", "failed"]
+
+
+@dataclass(slots=True)
+class Progress:
+    text: str = "Starting…"
+    fraction: float | None = None
+
+
+class AppRuntime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.state: State = "starting"
+        self.progress = Progress()
+        self.error: str | None = None
+        self.router: Router | None = None
+        self.local: LocalTarget | None = None
+        self.started_at = time.monotonic()
+        self.ready_seconds: float | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._open(), name="open-providers")
+
+    def _on_progress(self, text: str, fraction: float | None) -> None:
+        # Called from the engine's worker thread; two attribute writes, read by the loop.
+        self.progress = Progress(text, fraction)
+
+    async def _open(self) -> None:
+        try:
+            self.local = await open_local(self.settings, self._on_progress)
+            self.router = Router({"local": self.local.provider})
+            self.state = "ready"
+            self.ready_seconds = time.monotonic() - self.started_at
+            log.info("runtime: ready in %.2fs: %s", self.ready_seconds, self.local.description)
+            if self.local.notice:
+                log.warning("runtime: %s", self.local.notice)
+        except Exception as exc:
+            self.state = "failed"
+            self.error = str(exc) or type(exc).__name__
+            log.error("runtime: no model can be served: %s", self.error)
+        finally:
+            self._ready.set()
+
+    async def wait_ready(self, timeout: float | None = None) -> bool:
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return self.state == "ready"
+
+    async def aclose(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        if self.router is not None:
+            await self.router.aclose()
+            self.router = None

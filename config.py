@@ -1,0 +1,238 @@
+"""Settings: read once at startup from the environment (and `.env`), validated, typed.
+
+Every value has a named default below. A bad value raises `ConfigError` whose message is one
+line naming the variable, what was wrong and what is accepted; `app.py` prints it and exits.
+Secrets are wrapped in `Secret` so that `repr`, logs and the browser never see them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+__all__ = [
+    "BUNDLED_MODEL_PATH",
+    "ConfigError",
+    "Secret",
+    "Settings",
+    "load_settings",
+]
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+BUNDLED_MODEL_PATH = PROJECT_ROOT / "tests" / "fixtures" / "tiny-chat"
+
+DEFAULT_MODEL = "phi-4-mini"
+DEFAULT_SYSTEM_PROMPT = (
+    "You are a helpful assistant running locally on the user's own machine. "
+    "Answer clearly and concisely."
+)
+DEFAULT_TEMPERATURE = 0.7
+DEFAULT_MAX_TOKENS = 1024
+MAX_MAX_TOKENS = 131_072
+DEFAULT_CONTEXT_TOKENS = 4096  # for BASE_URL servers, which do not report their window
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_FIRST_TOKEN_TIMEOUT = 60.0
+DEFAULT_READ_TIMEOUT = 60.0
+DEFAULT_MAX_INPUT_CHARS = 32_000
+DEFAULT_CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "foundry-chat"
+
+Device = Literal["auto", "gpu", "cpu"]
+
+
+class ConfigError(Exception):
+    """An operator's mistake in the environment; the message is one line naming the variable."""
+
+
+class Secret:
+    """A string that never shows itself in `repr`, `str` or f-strings."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('****')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app is configured with. Built once by `load_settings`."""
+
+    model: str = DEFAULT_MODEL
+    """Foundry Local catalog alias, or the model name on a BASE_URL server (`MODEL`)."""
+    model_set: bool = False
+    """Whether MODEL was given; with BASE_URL and no MODEL the server's first model answers."""
+    model_path: Path | None = None
+    """A local ONNX Runtime GenAI model directory served through bring-your-own-model."""
+    base_url: str | None = None
+    """Any OpenAI-compatible server; when set, Foundry Local is not used."""
+    api_key: Secret | None = None
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    temperature: float = DEFAULT_TEMPERATURE
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    device: Device = "auto"
+    context_tokens: int | None = None
+    """Override of the model's context window (`CONTEXT_TOKENS`)."""
+    cache_dir: Path = DEFAULT_CACHE_DIR
+    """Foundry Local's model cache, app data and logs (`FOUNDRY_CACHE_DIR`)."""
+    offline_fallback: bool = True
+    """Fall back to the bundled demo model when Foundry Local cannot serve `MODEL`."""
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    first_token_timeout: float = DEFAULT_FIRST_TOKEN_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    max_input_chars: int = DEFAULT_MAX_INPUT_CHARS
+    log_level: str = "INFO"
+
+    def safe_summary(self) -> dict[str, object]:
+        """The settings as loggable values: secrets masked, paths as strings."""
+        out: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Secret):
+                value = "****"
+            elif isinstance(value, Path):
+                value = str(value)
+            elif f.name == "system_prompt":
+                value = f"<{len(value)} chars>"
+            out[f.name] = value
+        return out
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    """The variable's value, stripped; None when unset or blank."""
+    raw = env.get(name)
+    if raw is None:
+        return None
+    raw = raw.strip()
+    return raw or None
+
+
+def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number between {lo:g} and {hi:g}, got {raw[:40]!r}") from None
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise ConfigError(f"{name} must be a number between {lo:g} and {hi:g}, got {raw[:40]!r}")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int | None, lo: int, hi: int) -> int | None:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number between {lo} and {hi}, got {raw[:40]!r}") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be a whole number between {lo} and {hi}, got {raw[:40]!r}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    low = raw.lower()
+    if low in {"1", "true", "yes", "on"}:
+        return True
+    if low in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be one of on/off, true/false, 1/0, got {raw[:40]!r}")
+
+
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    raw = _get(env, name)
+    if raw is None:
+        return None
+    parsed = urlparse(raw)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc or any(c.isspace() for c in raw):
+        raise ConfigError(f"{name} must be an http(s) URL such as http://127.0.0.1:11434/v1, got {raw[:80]!r}")
+    return raw.rstrip("/")
+
+
+def _text(env: Mapping[str, str], name: str, default: str, limit: int) -> str:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    if len(raw) > limit:
+        raise ConfigError(f"{name} is {len(raw)} characters long; the limit is {limit}")
+    if "\x00" in raw:
+        raise ConfigError(f"{name} contains a NUL character")
+    return raw.strip()
+
+
+def _model_dir(env: Mapping[str, str], name: str) -> Path | None:
+    raw = _get(env, name)
+    if raw is None:
+        return None
+    path = Path(raw).expanduser().resolve()
+    if not path.is_dir():
+        raise ConfigError(f"{name} must be a directory holding an ONNX Runtime GenAI model, but {raw!r} is not a directory")
+    if not (path / "genai_config.json").is_file():
+        raise ConfigError(f"{name} must point at an ONNX Runtime GenAI model directory (with genai_config.json); {raw!r} has none")
+    return path
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from `environ` (default: `os.environ`, after loading `.env`)."""
+    if environ is None:
+        from dotenv import load_dotenv
+
+        load_dotenv(PROJECT_ROOT / ".env", override=False)
+        environ = os.environ
+    env = environ
+
+    model = _text(env, "MODEL", DEFAULT_MODEL, 200)
+    if any(c.isspace() for c in model):
+        raise ConfigError(f"MODEL must be a Foundry Local model alias without spaces, got {model[:40]!r}")
+    device = (_get(env, "DEVICE") or "auto").lower()
+    if device not in {"auto", "gpu", "cpu"}:
+        raise ConfigError(f"DEVICE must be one of auto, gpu, cpu, got {device[:40]!r}")
+    log_level = (_get(env, "LOG_LEVEL") or "INFO").upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError(f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, got {log_level[:40]!r}")
+    api_key = _get(env, "API_KEY")
+    cache_raw = _get(env, "FOUNDRY_CACHE_DIR")
+
+    return Settings(
+        model=model,
+        model_set=_get(env, "MODEL") is not None,
+        model_path=_model_dir(env, "MODEL_PATH"),
+        base_url=_url(env, "BASE_URL"),
+        api_key=Secret(api_key) if api_key else None,
+        system_prompt=_text(env, "SYSTEM_PROMPT", DEFAULT_SYSTEM_PROMPT, 20_000),
+        temperature=_float(env, "TEMPERATURE", DEFAULT_TEMPERATURE, 0.0, 2.0),
+        max_tokens=_int(env, "MAX_TOKENS", DEFAULT_MAX_TOKENS, 1, MAX_MAX_TOKENS) or DEFAULT_MAX_TOKENS,
+        device=device,  # type: ignore[arg-type]  # checked above
+        context_tokens=_int(env, "CONTEXT_TOKENS", None, 256, 2_000_000),
+        cache_dir=Path(cache_raw).expanduser() if cache_raw else DEFAULT_CACHE_DIR,
+        offline_fallback=_bool(env, "OFFLINE_FALLBACK", True),
+        connect_timeout=_float(env, "CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT, 0.1, 600.0),
+        first_token_timeout=_float(env, "FIRST_TOKEN_TIMEOUT", DEFAULT_FIRST_TOKEN_TIMEOUT, 0.1, 3600.0),
+        read_timeout=_float(env, "READ_TIMEOUT", DEFAULT_READ_TIMEOUT, 0.1, 3600.0),
+        max_input_chars=_int(env, "MAX_INPUT_CHARS", DEFAULT_MAX_INPUT_CHARS, 1, 10_000_000) or DEFAULT_MAX_INPUT_CHARS,
+        log_level=log_level,
+    )
+

@@ -1,0 +1,1 @@
+"""Are they alive: liveness, readiness and (later) metrics routes."""

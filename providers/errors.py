@@ -1,0 +1,171 @@
+"""Errors a chat can end with, and the one place foreign exceptions are translated.
+
+    ChatError                      anything that stops an answer at run time
+    ├── ProviderUnavailable        could not reach the backend (connection refused, DNS, closed)
+    │   └── ProviderTimeout        connect, first-token or read deadline passed
+    ├── ProviderRejected           the backend answered with an error status
+    │   ├── AuthenticationFailed   401/403: wrong or missing key
+    │   ├── ModelNotFound          404: unknown model or deployment
+    │   └── RateLimited            429
+    ├── ContextTooLong             the prompt cannot fit the model's window even trimmed
+    ├── EngineError                the local engine failed while generating
+    └── NoRouteAvailable           every target failed or none may take this conversation
+
+`ConfigError` (config.py) is apart: it is the operator's mistake, reported once at startup.
+User-facing text for each lives in `chat/user_errors.py`, nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx2 as httpx  # the transport openai 3.x uses
+import openai
+
+__all__ = [
+    "AuthenticationFailed",
+    "ChatError",
+    "ContextTooLong",
+    "EngineError",
+    "ModelNotFound",
+    "NoRouteAvailable",
+    "ProviderRejected",
+    "ProviderTimeout",
+    "ProviderUnavailable",
+    "RateLimited",
+    "map_foundry_errors",
+    "map_openai_errors",
+]
+
+
+class ChatError(Exception):
+    """Base of every run-time failure of a chat. `provider` names the backend that failed."""
+
+    retryable: bool = False
+
+    def __init__(self, message: str, *, provider: str = "") -> None:
+        super().__init__(message)
+        self.provider = provider
+
+
+class ProviderUnavailable(ChatError):
+    retryable = True
+
+
+class ProviderTimeout(ProviderUnavailable):
+    def __init__(self, message: str, *, provider: str = "", phase: str = "read") -> None:
+        super().__init__(message, provider=provider)
+        self.phase = phase
+        """"connect", "first_token" or "read"."""
+
+
+class ProviderRejected(ChatError):
+    def __init__(self, message: str, *, provider: str = "", status: int = 0) -> None:
+        super().__init__(message, provider=provider)
+        self.status = status
+        self.retryable = status >= 500 or status in (408, 409)
+
+
+class AuthenticationFailed(ProviderRejected):
+    pass
+
+
+class ModelNotFound(ProviderRejected):
+    pass
+
+
+class RateLimited(ProviderRejected):
+    def __init__(self, message: str, *, provider: str = "", status: int = 429, retry_after: float | None = None) -> None:
+        super().__init__(message, provider=provider, status=status)
+        self.retryable = True
+        self.retry_after = retry_after
+
+
+class ContextTooLong(ChatError):
+    pass
+
+
+class EngineError(ChatError):
+    pass
+
+
+class NoRouteAvailable(ChatError):
+    """Every attempt failed; `attempts` holds (target, error) pairs in order."""
+
+    def __init__(self, message: str, *, attempts: list[tuple[str, ChatError]] | None = None) -> None:
+        super().__init__(message, provider="router")
+        self.attempts = attempts or []
+
+
+def _short(text: object, limit: int = 200) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _retry_after(exc: openai.APIStatusError) -> float | None:
+    raw = exc.response.headers.get("retry-after") if exc.response is not None else None
+    try:
+        return float(raw) if raw else None
+    except ValueError:
+        return None
+
+
+@contextmanager
+def map_openai_errors(provider: str) -> Iterator[None]:
+    """Translate openai/httpx exceptions raised inside the block into the tree above."""
+    try:
+        yield
+    except ChatError:
+        raise
+    except openai.APITimeoutError as exc:
+        raise ProviderTimeout(f"timed out: {_short(exc)}", provider=provider) from exc
+    except openai.APIConnectionError as exc:
+        cause = exc.__cause__ or exc
+        raise ProviderUnavailable(f"cannot connect: {_short(cause)}", provider=provider) from exc
+    except openai.AuthenticationError as exc:
+        raise AuthenticationFailed("the server refused the API key", provider=provider, status=exc.status_code) from exc
+    except openai.PermissionDeniedError as exc:
+        raise AuthenticationFailed("the server denied access", provider=provider, status=exc.status_code) from exc
+    except openai.NotFoundError as exc:
+        raise ModelNotFound(f"not found: {_short(exc.message)}", provider=provider, status=404) from exc
+    except openai.RateLimitError as exc:
+        raise RateLimited("rate limited", provider=provider, retry_after=_retry_after(exc)) from exc
+    except openai.BadRequestError as exc:
+        text = _short(exc.message)
+        if "context" in text.lower() and ("length" in text.lower() or "window" in text.lower()):
+            raise ContextTooLong(text, provider=provider) from exc
+        raise ProviderRejected(f"bad request: {text}", provider=provider, status=400) from exc
+    except openai.APIStatusError as exc:
+        raise ProviderRejected(
+            f"HTTP {exc.status_code}: {_short(exc.message)}", provider=provider, status=exc.status_code
+        ) from exc
+    except openai.APIError as exc:
+        # Errors sent inside a 200 stream (`data: {"error": ...}`) arrive as bare APIError.
+        raise EngineError(f"server error: {_short(exc.message)}", provider=provider) from exc
+    except httpx.TimeoutException as exc:
+        raise ProviderTimeout(f"timed out: {_short(exc)}", provider=provider) from exc
+    except (httpx.TransportError, ConnectionError) as exc:
+        raise ProviderUnavailable(f"connection lost: {_short(exc)}", provider=provider) from exc
+    except asyncio.TimeoutError as exc:
+        raise ProviderTimeout("timed out", provider=provider) from exc
+
+
+@contextmanager
+def map_foundry_errors(provider: str) -> Iterator[None]:
+    """Translate foundry_local_sdk exceptions raised inside the block into the tree above."""
+    from foundry_local_sdk import FoundryLocalException
+
+    try:
+        yield
+    except ChatError:
+        raise
+    except FoundryLocalException as exc:
+        text = _short(exc)
+        low = text.lower()
+        if "context" in low and ("exceed" in low or "too long" in low or "fit" in low):
+            raise ContextTooLong(text, provider=provider) from exc
+        raise EngineError(text, provider=provider) from exc
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise EngineError(f"{type(exc).__name__}: {_short(exc)}", provider=provider) from exc

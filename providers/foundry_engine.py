@@ -1,0 +1,201 @@
+"""Start Foundry Local in-process and get a model loaded: BYOM path, catalog alias, or the demo model.
+
+Everything here is synchronous and slow (catalog probe ~4 s offline, downloads, loads): callers
+run `open_engine` in a worker thread. Each step is logged with its outcome and reported to
+`on_progress(text, fraction)` so the UI can show a progress bar while a model downloads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from config import BUNDLED_MODEL_PATH, Settings
+
+if TYPE_CHECKING:
+    from foundry_local_sdk import FoundryLocalManager, IModel
+
+__all__ = ["EngineStartError", "LoadedModel", "ProgressCallback", "open_engine"]
+
+log = logging.getLogger("foundry_chat.engine")
+
+APP_NAME = "foundry-chat"
+ProgressCallback = Callable[[str, "float | None"], None]
+Source = Literal["model_path", "catalog", "bundled"]
+
+
+class EngineStartError(Exception):
+    """Foundry Local could not serve any model; the message says what failed and how to fix it."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    model: IModel
+    model_id: str
+    display_name: str
+    source: Source
+    device: str
+    execution_provider: str
+    context_length: int | None
+    load_seconds: float
+    notice: str | None = None
+    """Shown to users, e.g. that the offline demo model answers instead of MODEL."""
+
+
+def _manager(settings: Settings) -> FoundryLocalManager:
+    from foundry_local_sdk import Configuration, FoundryLocalManager, LogLevel
+
+    if FoundryLocalManager.instance is not None:
+        return FoundryLocalManager.instance
+    root = settings.cache_dir
+    for sub in ("app", "models", "logs"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    FoundryLocalManager.initialize(
+        Configuration(
+            app_name=APP_NAME,
+            app_data_dir=str(root / "app"),
+            model_cache_dir=str(root / "models"),
+            logs_dir=str(root / "logs"),
+            log_level=LogLevel.WARNING,
+            disable_nonessential_telemetry=True,
+        )
+    )
+    manager = FoundryLocalManager.instance
+    assert manager is not None
+    return manager
+
+
+def _byom_id(path: Path) -> str:
+    """A stable registration id per directory: the same path reuses the same registration."""
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]
+    stem = "".join(c if c.isalnum() or c in "-_." else "-" for c in path.name)[:40] or "model"
+    return f"{stem}-{digest}:1"
+
+
+def _register_local(manager: FoundryLocalManager, path: Path) -> IModel:
+    from foundry_local_sdk import CatalogType, ModelInfoBuilder
+
+    catalog = manager.get_catalog(CatalogType.LOCAL)
+    model_id = _byom_id(path)
+    existing = catalog.get_model_variant(model_id)
+    if existing is not None:
+        if Path(existing.get_path()).resolve() == path.resolve():
+            log.info("engine: reusing BYOM registration %s for %s", model_id, path)
+            return existing
+        log.info("engine: BYOM registration %s is stale (path moved); registering again", model_id)
+        catalog.unregister_model(model_id)
+    metadata = ModelInfoBuilder().set_string_property("task", "chat-completion")
+    model = catalog.register_model(path, model_id, metadata)
+    log.info("engine: registered %s as %s", path, model_id)
+    return model
+
+
+def _device_of(model: IModel) -> tuple[str, str]:
+    runtime = model.info.runtime
+    if runtime is None:
+        return "cpu", "CPUExecutionProvider"
+    device = runtime.device_type.value.lower() if runtime.device_type is not None else "cpu"
+    return device, runtime.execution_provider or "unknown"
+
+
+def _pick_variant(manager: FoundryLocalManager, model: IModel, device: str) -> None:
+    """Prefer an accelerated variant when its execution provider is available (DEVICE=auto|gpu)."""
+    variants = model.variants
+    if len(variants) <= 1:
+        return
+    try:
+        registered = {ep.name for ep in manager.discover_eps() if ep.is_registered}
+    except Exception as exc:  # EP discovery is advisory; never fail startup over it
+        log.warning("engine: execution provider discovery failed: %s", exc)
+        registered = set()
+    wanted = ("gpu", "npu", "cpu") if device in ("auto", "gpu") else ("cpu",)
+    for kind in wanted:
+        for variant in variants:
+            dev, ep = _device_of(variant)
+            if dev == kind and (kind == "cpu" or ep in registered):
+                model.select_variant(variant)
+                log.info("engine: selected variant %s (%s, %s)", variant.id, dev, ep)
+                return
+    if device == "gpu":
+        log.warning("engine: DEVICE=gpu but no GPU variant with a registered execution provider; using CPU")
+
+
+def _load(model: IModel, model_id: str, display: str, source: Source, notice: str | None) -> LoadedModel:
+    started = time.perf_counter()
+    model.load()
+    seconds = time.perf_counter() - started
+    device, ep = _device_of(model)
+    log.info("engine: loaded %s in %.2fs on %s (%s)", model_id, seconds, device, ep)
+    return LoadedModel(model, model_id, display, source, device, ep, model.context_length, seconds, notice)
+
+
+def _from_path(manager: FoundryLocalManager, path: Path, source: Source, notice: str | None) -> LoadedModel:
+    model = _register_local(manager, path)
+    display = path.name if source == "model_path" else "offline demo model (tiny-chat)"
+    return _load(model, model.id, display, source, notice)
+
+
+def _from_catalog(manager: FoundryLocalManager, settings: Settings, on_progress: ProgressCallback) -> LoadedModel:
+    catalog = manager.get_catalog()
+    on_progress(f"Looking up {settings.model} in the Foundry Local catalog…", None)
+    started = time.perf_counter()
+    listed = catalog.list_models()
+    log.info("engine: catalog listed %d models in %.1fs", len(listed), time.perf_counter() - started)
+    if not listed:
+        raise EngineStartError(
+            "the Foundry Local catalog is unreachable (offline?); set MODEL_PATH to a local model directory "
+            "or BASE_URL to an OpenAI-compatible server"
+        )
+    model = catalog.get_model(settings.model)
+    if model is None:
+        known = ", ".join(sorted({m.alias for m in listed})[:12])
+        raise EngineStartError(f"MODEL={settings.model!r} is not in the Foundry Local catalog; known aliases include: {known}")
+    _pick_variant(manager, model, settings.device)
+    if not model.is_cached:
+        log.info("engine: downloading %s", model.id)
+        last = [-1]
+
+        def progress(percent: float) -> None:
+            step = int(percent)
+            if step != last[0]:
+                last[0] = step
+                on_progress(f"Downloading {settings.model}…", max(0.0, min(1.0, percent / 100)))
+                if step % 10 == 0:
+                    log.info("engine: download %s %d%%", model.id, step)
+
+        try:
+            model.download(progress)
+        except Exception as exc:
+            raise EngineStartError(f"downloading {settings.model} failed: {exc}") from exc
+        log.info("engine: downloaded %s", model.id)
+    on_progress(f"Loading {settings.model}…", None)
+    return _load(model, model.id, settings.model, "catalog", None)
+
+
+def open_engine(settings: Settings, on_progress: ProgressCallback) -> LoadedModel:
+    """Initialize Foundry Local and load the configured model, falling back to the demo model."""
+    on_progress("Starting Foundry Local…", None)
+    manager = _manager(settings)
+    if settings.model_path is not None:
+        on_progress(f"Loading {settings.model_path.name}…", None)
+        return _from_path(manager, settings.model_path, "model_path", None)
+    try:
+        return _from_catalog(manager, settings, on_progress)
+    except Exception as exc:
+        reason = str(exc) if isinstance(exc, EngineStartError) else f"{type(exc).__name__}: {exc}"
+        if not settings.offline_fallback:
+            raise EngineStartError(reason) from exc
+        log.warning("engine: %s; falling back to the bundled offline demo model", reason)
+        if not (BUNDLED_MODEL_PATH / "genai_config.json").is_file():
+            raise EngineStartError(f"{reason}; and the bundled demo model is missing at {BUNDLED_MODEL_PATH}") from exc
+        notice = (
+            f"Offline demo model: {settings.model} could not be served ({reason}). "
+            "A tiny bundled test model answers instead; its replies are not meaningful."
+        )
+        on_progress("Loading the offline demo model…", None)
+        return _from_path(manager, BUNDLED_MODEL_PATH, "bundled", notice)

@@ -1,0 +1,167 @@
+"""OpenAI-compatible HTTP provider (Foundry Local's service, Ollama, vLLM, llama.cpp, Azure, clouds).
+
+One `AsyncOpenAI` (or `AsyncAzureOpenAI`) client per provider, created at startup. Timeouts are
+explicit: connect and read through httpx, first token through `asyncio.wait_for` on the first
+chunk. The response is closed in `finally`, so Stop frees the upstream connection at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import openai
+
+from .base import ChatMessage, ChatOptions, Chunk, Health, ModelInfo, Usage
+from .errors import ProviderTimeout, map_openai_errors
+
+__all__ = ["OpenAICompatProvider"]
+
+log = logging.getLogger("foundry_chat.providers.openai")
+
+MODELS_CACHE_SECONDS = 30.0
+
+
+class OpenAICompatProvider:
+    """Talks to any server speaking OpenAI's chat completions API."""
+
+    def __init__(
+        self,
+        client: openai.AsyncOpenAI,
+        *,
+        name: str = "openai-compatible",
+        default_model: str | None = None,
+        context_tokens: int = 4096,
+        first_token_timeout: float = 60.0,
+    ) -> None:
+        self.name = name
+        self._client = client
+        self._default_model = default_model
+        self._context_tokens = context_tokens
+        self._first_token_timeout = first_token_timeout
+        self._models: tuple[float, list[ModelInfo]] | None = None
+
+    @classmethod
+    def create(
+        cls,
+        base_url: str,
+        api_key: str | None,
+        *,
+        name: str = "openai-compatible",
+        default_model: str | None = None,
+        context_tokens: int = 4096,
+        connect_timeout: float = 5.0,
+        first_token_timeout: float = 60.0,
+        read_timeout: float = 60.0,
+    ) -> OpenAICompatProvider:
+        client = openai.AsyncOpenAI(
+            base_url=base_url,
+            # Local servers ignore the key, but the SDK insists on one.
+            api_key=api_key or "not-needed",
+            timeout=openai.Timeout(read_timeout, connect=connect_timeout),
+            max_retries=0,  # retries are the router's job, with its own backoff and breaker
+        )
+        return cls(
+            client,
+            name=name,
+            default_model=default_model,
+            context_tokens=context_tokens,
+            first_token_timeout=first_token_timeout,
+        )
+
+    async def _model(self, options: ChatOptions) -> str:
+        if options.model:
+            return options.model
+        if self._default_model:
+            return self._default_model
+        models = await self.list_models()
+        if not models:
+            from .errors import ModelNotFound
+
+            raise ModelNotFound("the server lists no models; set MODEL to one it serves", provider=self.name, status=404)
+        self._default_model = models[0].id
+        return self._default_model
+
+    async def stream(self, messages: Sequence[ChatMessage], options: ChatOptions) -> AsyncIterator[Chunk]:
+        with map_openai_errors(self.name):
+            model = await self._model(options)
+            params: dict[str, Any] = {
+                "model": model,
+                "messages": [{"role": m.role, "content": m.content} for m in messages],
+                "stream": True,
+                "stream_options": {"include_usage": True},
+            }
+            for key in ("temperature", "max_tokens", "top_p", "seed"):
+                value = getattr(options, key)
+                if value is not None:
+                    params[key] = value
+            if options.stop:
+                params["stop"] = list(options.stop)
+            started = time.perf_counter()
+            response = await self._client.chat.completions.create(**params)
+        try:
+            with map_openai_errors(self.name):
+                iterator = response.__aiter__()
+                remaining = self._first_token_timeout - (time.perf_counter() - started)
+                try:
+                    first = await asyncio.wait_for(iterator.__anext__(), timeout=max(0.001, remaining))
+                except StopAsyncIteration:
+                    yield Chunk(finish_reason="stop")
+                    return
+                except asyncio.TimeoutError:
+                    raise ProviderTimeout(
+                        f"no first token within {self._first_token_timeout:g}s", provider=self.name, phase="first_token"
+                    ) from None
+                finish: str | None = None
+                usage: Usage | None = None
+                chunk: Any = first
+                while True:
+                    if chunk.usage is not None:
+                        usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                    # Some servers end with a chunk whose `choices` is empty: never index blindly.
+                    for choice in chunk.choices or ():
+                        text = choice.delta.content if choice.delta is not None else None
+                        if text:
+                            yield Chunk(text=text)
+                        if choice.finish_reason:
+                            finish = choice.finish_reason
+                    try:
+                        chunk = await iterator.__anext__()
+                    except StopAsyncIteration:
+                        break
+                yield Chunk(finish_reason=finish or "stop", usage=usage)
+        finally:
+            await response.close()
+
+    async def list_models(self) -> list[ModelInfo]:
+        if self._models is not None and time.monotonic() - self._models[0] < MODELS_CACHE_SECONDS:
+            return self._models[1]
+        return await self._fetch_models()
+
+    async def _fetch_models(self) -> list[ModelInfo]:
+        now = time.monotonic()
+        with map_openai_errors(self.name):
+            page = await self._client.models.list()
+        models = [ModelInfo(m.id, None, None) for m in page.data]
+        self._models = (now, models)
+        return models
+
+    async def health(self) -> Health:
+        try:
+            models = await self._fetch_models()
+        except Exception as exc:
+            return Health(False, f"{self.name} unreachable: {exc}", self._default_model)
+        model = self._default_model or (models[0].id if models else None)
+        return Health(True, f"{self.name} at {self._client.base_url}", model, {"models": len(models)})
+
+    async def context_window(self, model: str | None) -> int:
+        return self._context_tokens
+
+    async def count_tokens(self, messages: Sequence[ChatMessage], options: ChatOptions) -> int | None:
+        return None
+
+    async def aclose(self) -> None:
+        await self._client.close()

@@ -1,0 +1,97 @@
+"""Run the real app (`chainlit run app.py`) as a subprocess on a free port, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+__all__ = ["AppProcess", "free_port"]
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAINLIT = Path(sys.executable).with_name("chainlit")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class AppProcess:
+    """`with AppProcess(env) as app:` starts the app and waits for /readyz; the log is kept."""
+
+    def __init__(self, env: dict[str, str] | None = None, *, wait_ready: bool = True, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.env = env or {}
+        self.wait_ready = wait_ready
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._log = tempfile.NamedTemporaryFile(prefix="foundry-chat-app-", suffix=".log", delete=False)
+        self.log_path = Path(self._log.name)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def start(self) -> AppProcess:
+        env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "LITERAL_API_KEY"}}
+        env.update({"PYTHONUNBUFFERED": "1", "OFFLINE_FALLBACK": "on"})
+        env.update(self.env)
+        self.proc = subprocess.Popen(
+            [str(CHAINLIT), "run", "app.py", "--host", "127.0.0.1", "--port", str(self.port), "--headless"],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        if self.wait_ready:
+            self.wait_until_ready()
+        return self
+
+    def wait_until_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"app exited with {self.proc.returncode}:\n{self.log()[-4000:]}")
+            try:
+                r = httpx.get(self.url + "/readyz", timeout=2)
+                if r.status_code == 200:
+                    return
+                last = r.text
+            except httpx.HTTPError as exc:
+                last = repr(exc)
+            time.sleep(0.1)
+        raise RuntimeError(f"app not ready after {timeout}s ({last}):\n{self.log()[-4000:]}")
+
+    def signal(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def __enter__(self) -> AppProcess:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()

@@ -1,0 +1,122 @@
+"""Frames, the thread bridge and the pass-through router, with fakes."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from chat.frames import frames
+from providers._bridge import ThreadBridge
+from providers.base import ChatMessage, ChatOptions, Chunk
+from providers.errors import ProviderUnavailable
+from routing import Decision, Router
+from tests.support.fake_provider import FakeProvider, Script
+
+
+async def chunks_from(items: list[tuple[float, Chunk]]) -> AsyncIterator[Chunk]:
+    for delay, chunk in items:
+        if delay:
+            await asyncio.sleep(delay)
+        yield chunk
+
+
+async def test_frames_first_token_immediately_then_coalesced() -> None:
+    items = [(0.0, Chunk("a"))] + [(0.0, Chunk("b")) for _ in range(999)]
+    out = [c async for c in frames(chunks_from(items), interval=0.05)]
+    assert out[0].text == "a"
+    assert "".join(c.text for c in out) == "a" + "b" * 999
+    assert len(out) <= 3
+
+
+async def test_frames_flush_by_timer_when_stream_pauses() -> None:
+    async def gen() -> AsyncIterator[Chunk]:
+        yield Chunk("first")
+        yield Chunk("second")
+        await asyncio.sleep(0.3)
+        yield Chunk("third")
+
+    seen: list[tuple[float, str]] = []
+    start = time.perf_counter()
+    async for c in frames(gen(), interval=0.02):
+        seen.append((time.perf_counter() - start, c.text))
+    texts = [t for _, t in seen]
+    assert texts == ["first", "second", "third"]
+    assert seen[1][0] < 0.2  # "second" went out on the timer, not with "third"
+
+
+async def test_frames_pass_route_and_finish_chunks() -> None:
+    items = [(0.0, Chunk("x", route="R")), (0.0, Chunk("y")), (0.0, Chunk(finish_reason="stop"))]
+    out = [c async for c in frames(chunks_from(items), interval=10)]
+    assert out[0].route == "R" and out[-1].finish_reason == "stop"
+    assert "".join(c.text for c in out) == "xy"
+
+
+async def test_frames_closes_source_when_consumer_stops() -> None:
+    closed = asyncio.Event()
+
+    async def gen() -> AsyncIterator[Chunk]:
+        try:
+            while True:
+                yield Chunk("t")
+                await asyncio.sleep(0.001)
+        finally:
+            closed.set()
+
+    stream = frames(gen(), interval=0.001)
+    async for _ in stream:
+        break
+    await stream.aclose()
+    assert closed.is_set()
+
+
+async def test_bridge_batches_and_never_loses_items() -> None:
+    bridge = ThreadBridge(asyncio.get_running_loop())
+
+    def produce() -> None:
+        for i in range(20_000):
+            bridge.put(str(i % 10))
+        bridge.finish()
+
+    thread = threading.Thread(target=produce)
+    thread.start()
+    batches = [b async for b in bridge.batches()]
+    thread.join()
+    assert sum(len(b) for b in batches) == 20_000
+    assert len(batches) < 20_000  # woken per batch, not per item
+
+
+async def test_bridge_raises_producer_error_after_items() -> None:
+    bridge = ThreadBridge(asyncio.get_running_loop())
+    bridge.put("partial")
+    bridge.finish(RuntimeError("engine died"))
+    got: list[str] = []
+    with pytest.raises(RuntimeError, match="engine died"):
+        async for batch in bridge.batches():
+            got += batch
+    assert got == ["partial"]
+
+
+async def test_router_passes_through_and_records_decision(fake: FakeProvider) -> None:
+    router = Router({"local": fake})
+    fake.enqueue(Script(tokens=["Hi", " there"]))
+    chunks = [c async for c in router.stream([ChatMessage("user", "hello")], ChatOptions())]
+    assert "".join(c.text for c in chunks) == "Hi there"
+    decision = chunks[0].route
+    assert isinstance(decision, Decision) and chunks[-1].route is decision
+    assert decision.target == "local" and decision.model == "fake-model"
+    assert decision.attempts[0].outcome == "ok" and decision.ttft_ms is not None
+    assert decision.completion_tokens == 2
+    assert "local · fake-model" in decision.route_line()
+
+
+async def test_router_records_failure(fake: FakeProvider) -> None:
+    router = Router({"local": fake})
+    fake.enqueue(Script(error_before=ProviderUnavailable("down", provider="fake")))
+    with pytest.raises(ProviderUnavailable):
+        async for _ in router.stream([ChatMessage("user", "x")], ChatOptions(model="m")):
+            pass
+    assert fake.closed_streams == 1
