@@ -80,7 +80,20 @@ class AppProcess:
         assert self.proc is not None
         self.proc.send_signal(sig)
 
+    def wait_until_serving(self, timeout: float = 60.0) -> None:
+        """Wait for /healthz only (for apps whose backend is meant to be down)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"app not serving after {timeout}s:\n{self.log()[-4000:]}")
+
     def stop(self) -> None:
+        self._log.close()
         if self.proc is None or self.proc.poll() is not None:
             return
         self.proc.send_signal(signal.SIGTERM)

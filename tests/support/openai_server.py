@@ -81,7 +81,7 @@ class OpenAIServer:
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/chat/completions", self._chat)
-        runner = web.AppRunner(app, handle_signals=False)
+        runner = web.AppRunner(app, handle_signals=False, handler_cancellation=True)
         loop.run_until_complete(runner.setup())
         site = web.TCPSite(runner, "127.0.0.1", port)
         loop.run_until_complete(site.start())
