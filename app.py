@@ -39,6 +39,7 @@ install_routes(RUNTIME)
 
 AUTHOR = "Assistant"
 STOPPED_MARK = "\n\n*[stopped]*"
+EMPTY_ANSWER = "*(The model ended its answer without any text. Try rephrasing, or raise the temperature.)*"
 
 
 @cl.on_app_startup
@@ -52,13 +53,25 @@ async def _shutdown() -> None:
     await RUNTIME.aclose()
 
 
-@cl.set_starters
-async def _starters(*_: Any) -> list[cl.Starter]:
+STARTERS = [
+    cl.Starter(label="Explain local AI", message="In three sentences: why run a language model on my own machine?"),
+    cl.Starter(label="Write a function", message="Write a Python function that checks whether a string is a palindrome."),
+    cl.Starter(label="Haiku", message="Write a haiku about the sea."),
+    cl.Starter(label="Plan my day", message="Help me plan a focused work day with three deep-work blocks."),
+]
+
+
+@cl.set_chat_profiles
+async def _profiles(current_user: Any = None, language: Any = None) -> list[cl.ChatProfile]:
+    # One profile, so the empty chat's welcome screen shows the model and route above the starters.
     return [
-        cl.Starter(label="Explain local AI", message="In three sentences: why run a language model on my own machine?"),
-        cl.Starter(label="Write a function", message="Write a Python function that checks whether a string is a palindrome."),
-        cl.Starter(label="Haiku", message="Write a haiku about the sea."),
-        cl.Starter(label="Plan my day", message="Help me plan a focused work day with three deep-work blocks."),
+        cl.ChatProfile(
+            name="foundry-chat",
+            markdown_description=_welcome(),
+            icon="/public/foundry-chat.svg",
+            starters=STARTERS,
+            default=True,
+        )
     ]
 
 
@@ -91,6 +104,8 @@ async def _send_settings() -> None:
 
 
 def _welcome() -> str:
+    if RUNTIME.state == "starting":
+        return f"⏳ {RUNTIME.progress.text}"
     if RUNTIME.state == "failed":
         return (
             f"**No model can answer.** {RUNTIME.error}\n\n"
@@ -129,7 +144,10 @@ async def _chat_start() -> None:
     if RUNTIME.state == "starting":
         asyncio.create_task(_show_progress_until_ready())
         return
-    await cl.Message(content=_welcome(), author=AUTHOR).send()
+    # When all is well the welcome screen (profile description + starters) says which model answers;
+    # a warning or a failure is also posted as a message, so it stays in the conversation.
+    if RUNTIME.state == "failed" or (RUNTIME.local is not None and RUNTIME.local.notice):
+        await cl.Message(content=_welcome(), author=AUTHOR).send()
     if RUNTIME.state == "ready":
         await _send_settings()
 
@@ -146,7 +164,7 @@ async def _settings_update(raw: dict[str, Any]) -> None:
 def _footer(decision: Decision | None, stopped: bool) -> str:
     if decision is None:
         return ""
-    return f"\n\n*{decision.route_line()}{' · stopped' if stopped else ''}*"
+    return f"\n\n*{'[stopped] · ' if stopped else ''}{decision.route_line()}*"
 
 
 @cl.on_message
@@ -174,12 +192,14 @@ async def _on_message(message: cl.Message) -> None:
     stopped = False
     started = time.perf_counter()
     try:
+        window = await router.context_window(options.model)
         fitted = await fit_history(
             ChatMessage("system", SETTINGS.system_prompt),
             history,
             user,
-            context_window=await router.context_window(options.model),
-            reserve=options.max_tokens or SETTINGS.max_tokens,
+            context_window=window,
+            # Room for the answer, but never so much that no history fits: the engine stops at the window anyway.
+            reserve=min(options.max_tokens or SETTINGS.max_tokens, window // 2),
             exact_count=lambda msgs: router.count_tokens(msgs, options),
         )
         if fitted.dropped:
@@ -206,8 +226,11 @@ async def _on_message(message: cl.Message) -> None:
         await cl.ErrorMessage(content=user_text(exc)).send()
     finally:
         reply = "".join(parts)
-        if reply or stopped:
-            answer.content = (reply or "…") + (STOPPED_MARK if stopped else "") + _footer(decision, stopped)
+        finished = decision is not None and decision.duration_ms is not None and decision.attempts[-1].outcome == "ok"
+        if reply or stopped or finished:
+            shown = reply or ("…" if stopped else EMPTY_ANSWER)
+            footer = _footer(decision, stopped) or (STOPPED_MARK if stopped else "")
+            answer.content = shown + footer
             await (answer.update() if answer.streaming else answer.send())
             stored = cl.user_session.get("history") or []
             stored += [{"role": "user", "content": text}, {"role": "assistant", "content": reply}]

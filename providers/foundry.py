@@ -18,7 +18,7 @@ from config import Settings
 
 from ._bridge import ThreadBridge
 from .base import ChatMessage, ChatOptions, Chunk, Health, ModelInfo, Usage
-from .errors import map_foundry_errors
+from .errors import ChatError, map_foundry_errors
 from .foundry_engine import LoadedModel
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ __all__ = ["FoundryLocalProvider"]
 
 log = logging.getLogger("foundry_chat.providers.foundry")
 
+SAMPLING_TOP_K = 50
 _FINISH = {0: None, 1: "error", 2: "stop", 3: "length", 4: "tool_calls"}
 
 
@@ -44,24 +45,30 @@ class FoundryLocalProvider:
         """Native requests cancelled because the consumer stopped early (observable in tests)."""
 
     # --- building native requests -------------------------------------------------------------
-    def _request(self, messages: Sequence[ChatMessage], options: ChatOptions | None) -> Request:
-        from foundry_local_sdk import MessageItem, MessageRole, Request, RequestOptions, SearchOptions
+    def _request(self, messages: Sequence[ChatMessage]) -> Request:
+        from foundry_local_sdk import MessageItem, MessageRole, Request
 
         roles = {"system": MessageRole.SYSTEM, "user": MessageRole.USER, "assistant": MessageRole.ASSISTANT}
         request = Request()
         for message in messages:
             request.add_item(MessageItem(roles[message.role], message.content))
-        if options is not None:
-            temperature = options.temperature
-            search = SearchOptions(
-                temperature=temperature if temperature else None,
-                do_sample=bool(temperature) if temperature is not None else None,
-                top_p=options.top_p,
-                max_output_tokens=options.max_tokens,
-                seed=options.seed,
-            )
-            request.set_options(RequestOptions(search=search))
         return request
+
+    def _request_options(self, options: ChatOptions, max_tokens: int | None) -> Any:
+        from foundry_local_sdk import RequestOptions, SearchOptions
+
+        temperature = options.temperature
+        sampling = bool(temperature) if temperature is not None else None
+        search = SearchOptions(
+            temperature=temperature if temperature else None,
+            do_sample=sampling,
+            # Foundry models ship greedy defaults (top_k=1), which would make temperature a no-op.
+            top_k=SAMPLING_TOP_K if sampling else None,
+            top_p=options.top_p,
+            max_output_tokens=max_tokens,
+            seed=options.seed,
+        )
+        return RequestOptions(search=search)
 
     def _session(self) -> Any:
         from foundry_local_sdk import ChatSession
@@ -76,13 +83,19 @@ class FoundryLocalProvider:
         finished = loop.create_future()
         result: dict[str, Any] = {}
         with map_foundry_errors(self.name):
-            request = self._request(messages, options)
+            request = self._request(messages)
         stop_words = options.stop
 
         def work() -> None:
             error: BaseException | None = None
             try:
                 with self._session() as session:
+                    # Without an output limit the engine reserves the whole window and refuses every prompt;
+                    # with one, it refuses prompt + limit beyond the window. So always set one that fits.
+                    wanted = options.max_tokens or self._settings.max_tokens
+                    budget = session.preflight_request(request)
+                    room = budget.context_limit_tokens - budget.prompt_tokens
+                    request.set_options(self._request_options(options, max(1, min(wanted, room))))
                     session.set_streaming(True)
                     with session.process_streaming_request(request) as streamed:
                         for item in streamed:
@@ -106,7 +119,7 @@ class FoundryLocalProvider:
         thread = threading.Thread(target=work, name="foundry-stream", daemon=True)
         self._active.add(thread)
         thread.start()
-        completed = False
+        completed = failed = False
         try:
             with map_foundry_errors(self.name):
                 pending = ""
@@ -128,8 +141,11 @@ class FoundryLocalProvider:
                         yield Chunk(text=pending)
                     completed = True
                     yield Chunk(finish_reason=result.get("finish") or "stop", usage=result.get("usage"))
+        except ChatError:
+            failed = True
+            raise
         finally:
-            if not completed:
+            if not completed and not failed:
                 stop.set()
                 try:
                     request.cancel()
@@ -143,7 +159,7 @@ class FoundryLocalProvider:
     async def count_tokens(self, messages: Sequence[ChatMessage], options: ChatOptions) -> int | None:
         def preflight() -> int:
             with map_foundry_errors(self.name):
-                request = self._request(messages, None)
+                request = self._request(messages)
                 try:
                     with self._session() as session:
                         return int(session.preflight_request(request).prompt_tokens)

@@ -110,6 +110,15 @@ class ChatClient:
         await asyncio.wait_for(self._task_ended.wait(), timeout)
         return self.turn
 
+    async def welcome(self) -> str:
+        """The welcome screen's text (the chat profile's description), as the page fetches it."""
+        import httpx
+
+        async with httpx.AsyncClient() as http:
+            r = await http.get(self.base_url + "/project/settings", params={"language": "en-US"})
+        profiles = r.json()["chatProfiles"]
+        return str(profiles[0]["markdown_description"]) if profiles else ""
+
     async def send(self, text: str, timeout: float = 60.0, *, wait: bool = True) -> Turn:
         self._task_ended.clear()
         self.turn = Turn(sent_at=time.perf_counter())
@@ -140,8 +149,13 @@ class ChatClient:
     async def stop(self) -> None:
         await self.sio.emit("stop")
 
-    async def update_settings(self, values: dict[str, Any]) -> None:
+    async def update_settings(self, values: dict[str, Any], timeout: float = 10.0) -> Turn:
+        """Chainlit runs on_settings_update as a task: wait for it, so its task_end closes no later turn."""
+        self._task_ended.clear()
+        self.turn = Turn(sent_at=time.perf_counter())
         await self.sio.emit("chat_settings_change", values)
+        await asyncio.wait_for(self._task_ended.wait(), timeout)
+        return self.turn
 
     async def close(self) -> None:
         await self.sio.disconnect()
