@@ -7,12 +7,14 @@ import logging
 import sys
 import time
 import uuid
+from contextlib import aclosing
+from dataclasses import replace
 from typing import Any
 
 import chainlit as cl
 from chainlit.input_widget import Select, Slider
 
-from config import ConfigError, load_settings
+from config import POLICIES, ConfigError, load_settings
 
 try:
     SETTINGS = load_settings()
@@ -24,8 +26,10 @@ from chat.frames import frames  # noqa: E402
 from chat.history import fit_history  # noqa: E402
 from chat.inputs import InputRejected, clean_user_text  # noqa: E402
 from chat.options import SessionOptions, parse_session_options  # noqa: E402
+from chat.present import ROUTE_DETAILS, footer, progress_text, route_details, welcome_text  # noqa: E402
 from chat.runtime import AppRuntime  # noqa: E402
 from chat.user_errors import user_text  # noqa: E402
+from health import metrics  # noqa: E402
 from logs import setup_logging  # noqa: E402
 from providers.base import ChatMessage, ChatOptions  # noqa: E402
 from providers.errors import ChatError  # noqa: E402
@@ -38,21 +42,7 @@ RUNTIME = AppRuntime(SETTINGS)
 install_routes(RUNTIME)
 
 AUTHOR = "Assistant"
-STOPPED_MARK = "\n\n*[stopped]*"
 EMPTY_ANSWER = "*(The model ended its answer without any text. Try rephrasing, or raise the temperature.)*"
-
-
-@cl.on_app_startup
-async def _startup() -> None:
-    log.info("app: starting with %s", SETTINGS.safe_summary())
-    RUNTIME.start()
-
-
-@cl.on_app_shutdown
-async def _shutdown() -> None:
-    await RUNTIME.aclose()
-
-
 STARTERS = [
     cl.Starter(label="Explain local AI", message="In three sentences: why run a language model on my own machine?"),
     cl.Starter(label="Write a function", message="Write a Python function that checks whether a string is a palindrome."),
@@ -61,13 +51,26 @@ STARTERS = [
 ]
 
 
+@cl.on_app_startup
+async def _startup() -> None:
+    log.info("app: starting with %s", SETTINGS.safe_summary())
+    if SETTINGS.cloud is not None and not SETTINGS.routing.privacy_guard:
+        log.warning("app: PRIVACY_GUARD=off: conversations with personal data or secrets MAY be sent to the cloud")
+    RUNTIME.start()
+
+
+@cl.on_app_shutdown
+async def _shutdown() -> None:
+    await RUNTIME.aclose()
+
+
 @cl.set_chat_profiles
 async def _profiles(current_user: Any = None, language: Any = None) -> list[cl.ChatProfile]:
     # One profile, so the empty chat's welcome screen shows the model and route above the starters.
     return [
         cl.ChatProfile(
             name="foundry-chat",
-            markdown_description=_welcome(),
+            markdown_description=welcome_text(RUNTIME),
             icon="/public/foundry-chat.svg",
             starters=STARTERS,
             default=True,
@@ -78,12 +81,15 @@ async def _profiles(current_user: Any = None, language: Any = None) -> list[cl.C
 def _options() -> SessionOptions:
     stored = cl.user_session.get("options")
     if isinstance(stored, dict):
-        return SessionOptions(stored.get("model"), float(stored["temperature"]), int(stored["max_tokens"]))
-    return SessionOptions(None, SETTINGS.temperature, SETTINGS.max_tokens)
+        return SessionOptions(
+            stored.get("model"), float(stored["temperature"]), int(stored["max_tokens"]), stored.get("policy")
+        )
+    return SessionOptions(None, SETTINGS.temperature, SETTINGS.max_tokens, SETTINGS.routing.policy)
 
 
 async def _model_ids() -> list[str]:
-    assert RUNTIME.router is not None
+    if RUNTIME.router is None:
+        return []
     try:
         return [m.id for m in await RUNTIME.router.list_models()]
     except ChatError as exc:
@@ -91,48 +97,41 @@ async def _model_ids() -> list[str]:
         return []
 
 
+def _policies() -> list[str]:
+    return list(POLICIES) if SETTINGS.cloud is not None else ["local"]
+
+
 async def _send_settings() -> None:
     models = await _model_ids()
-    options, _ = parse_session_options(None, SETTINGS, models)
+    options, _ = parse_session_options(None, SETTINGS, models, policies=_policies())
     cl.user_session.set("options", options.as_dict())
+    policies = _policies()
     widgets = [
-        Select(id="model", label="Model", values=models or ["(default)"], initial_index=0),
+        Select(id="model", label="Local model", values=models or ["(default)"], initial_index=0),
+        Select(
+            id="policy",
+            label="Routing policy" + ("" if SETTINGS.cloud else " (no cloud configured)"),
+            values=policies,
+            initial_index=policies.index(options.policy) if options.policy in policies else 0,
+        ),
         Slider(id="temperature", label="Temperature", initial=options.temperature, min=0, max=2, step=0.1),
-        Slider(id="max_tokens", label="Max tokens", initial=options.max_tokens, min=16, max=max(4096, options.max_tokens), step=16),
+        Slider(
+            id="max_tokens", label="Max tokens", initial=options.max_tokens, min=16, max=max(4096, options.max_tokens), step=16
+        ),
     ]
     await cl.ChatSettings(widgets).send()
 
 
-def _welcome() -> str:
-    if RUNTIME.state == "starting":
-        return f"⏳ {RUNTIME.progress.text}"
-    if RUNTIME.state == "failed":
-        return (
-            f"**No model can answer.** {RUNTIME.error}\n\n"
-            "Fix the setting named above (see `.env.example`) and restart the app."
-        )
-    assert RUNTIME.local is not None
-    lines = [f"Answering with **{RUNTIME.local.description}** · route: local."]
-    if RUNTIME.local.notice:
-        lines.append(f"\n> ⚠️ {RUNTIME.local.notice}")
-    return "\n".join(lines)
-
-
 async def _show_progress_until_ready() -> None:
-    msg = cl.Message(content=f"⏳ {RUNTIME.progress.text}", author=AUTHOR)
+    msg = cl.Message(content=progress_text(RUNTIME.progress), author=AUTHOR)
     await msg.send()
-    last = ""
+    last = msg.content
     while not await RUNTIME.wait_ready(timeout=0.5):
-        p = RUNTIME.progress
-        bar = ""
-        if p.fraction is not None:
-            filled = int(p.fraction * 20)
-            bar = f"\n\n`{'█' * filled}{'░' * (20 - filled)}` {p.fraction:.0%}"
-        text = f"⏳ {p.text}{bar}"
+        text = progress_text(RUNTIME.progress)
         if text != last:
             msg.content, last = text, text
             await msg.update()
-    msg.content = _welcome()
+    msg.content = welcome_text(RUNTIME)
     await msg.update()
     if RUNTIME.state == "ready":
         await _send_settings()
@@ -140,6 +139,7 @@ async def _show_progress_until_ready() -> None:
 
 @cl.on_chat_start
 async def _chat_start() -> None:
+    metrics.CHATS.inc()
     cl.user_session.set("history", [])
     if RUNTIME.state == "starting":
         asyncio.create_task(_show_progress_until_ready())
@@ -147,24 +147,27 @@ async def _chat_start() -> None:
     # When all is well the welcome screen (profile description + starters) says which model answers;
     # a warning or a failure is also posted as a message, so it stays in the conversation.
     if RUNTIME.state == "failed" or (RUNTIME.local is not None and RUNTIME.local.notice):
-        await cl.Message(content=_welcome(), author=AUTHOR).send()
+        await cl.Message(content=welcome_text(RUNTIME), author=AUTHOR).send()
     if RUNTIME.state == "ready":
         await _send_settings()
 
 
 @cl.on_settings_update
 async def _settings_update(raw: dict[str, Any]) -> None:
-    models = await _model_ids() if RUNTIME.router else []
-    options, problems = parse_session_options(raw, SETTINGS, models, _options())
+    options, problems = parse_session_options(raw, SETTINGS, await _model_ids(), _options(), policies=_policies())
     cl.user_session.set("options", options.as_dict())
     if problems:
         await cl.ErrorMessage(content=" ".join(problems)).send()
 
 
-def _footer(decision: Decision | None, stopped: bool) -> str:
-    if decision is None:
-        return ""
-    return f"\n\n*{'[stopped] · ' if stopped else ''}{decision.route_line()}*"
+def _record(decision: Decision | None, outcome: str) -> None:
+    target = decision.target if decision else "none"
+    metrics.MESSAGES.labels(target=target, outcome=outcome).inc()
+    if decision is not None and outcome == "ok":
+        if decision.ttft_ms is not None:
+            metrics.TTFT_SECONDS.labels(target=target).observe(decision.ttft_ms / 1000)
+        if decision.tokens_per_second is not None:
+            metrics.TOKENS_PER_SECOND.labels(target=target).observe(decision.tokens_per_second)
 
 
 @cl.on_message
@@ -181,16 +184,17 @@ async def _on_message(message: cl.Message) -> None:
         return
     router = RUNTIME.router
     history = [ChatMessage(m["role"], m["content"]) for m in cl.user_session.get("history") or []]
-    session_options = _options()
+    session = _options()
     options = ChatOptions(
-        model=session_options.model, temperature=session_options.temperature, max_tokens=session_options.max_tokens
+        model=session.model, temperature=session.temperature, max_tokens=session.max_tokens, policy=session.policy
     )
     user = ChatMessage("user", text)
     answer = cl.Message(content="", author=AUTHOR)
     parts: list[str] = []
     decision: Decision | None = None
-    stopped = False
+    outcome = "error"
     started = time.perf_counter()
+    metrics.ACTIVE_STREAMS.inc()
     try:
         window = await router.context_window(options.model)
         fitted = await fit_history(
@@ -203,20 +207,26 @@ async def _on_message(message: cl.Message) -> None:
             exact_count=lambda msgs: router.count_tokens(msgs, options),
         )
         if fitted.dropped:
+            left_out = tuple(m.content for m in history[: fitted.dropped])
+            options = replace(options, privacy_texts=left_out)
             await cl.Message(
                 content=f"ℹ️ {fitted.dropped} earlier message{'s' if fitted.dropped != 1 else ''} "
                 "left out so the conversation fits the model's context window.",
                 author=AUTHOR,
             ).send()
         log.info("chat %s: %d messages, ~%d prompt tokens", request_id, len(fitted.messages), fitted.prompt_tokens)
-        async for chunk in frames(router.stream(fitted.messages, options)):
-            if isinstance(chunk.route, Decision):
-                decision = chunk.route
-            if chunk.text:
-                parts.append(chunk.text)
-                await answer.stream_token(chunk.text)
+        async with aclosing(frames(router.stream(fitted.messages, options))) as stream:
+            async for chunk in stream:
+                if isinstance(chunk.route, Decision):
+                    decision = chunk.route
+                if chunk.notice:
+                    await answer.stream_token(chunk.notice)
+                if chunk.text:
+                    parts.append(chunk.text)
+                    await answer.stream_token(chunk.text)
+        outcome = "ok"
     except asyncio.CancelledError:
-        stopped = True
+        outcome = "stopped"
         raise
     except Exception as exc:
         if not isinstance(exc, ChatError):
@@ -225,12 +235,14 @@ async def _on_message(message: cl.Message) -> None:
             log.warning("chat %s: %s: %s", request_id, type(exc).__name__, exc)
         await cl.ErrorMessage(content=user_text(exc)).send()
     finally:
+        metrics.ACTIVE_STREAMS.dec()
+        _record(decision, outcome)
         reply = "".join(parts)
-        finished = decision is not None and decision.duration_ms is not None and decision.attempts[-1].outcome == "ok"
-        if reply or stopped or finished:
-            shown = reply or ("…" if stopped else EMPTY_ANSWER)
-            footer = _footer(decision, stopped) or (STOPPED_MARK if stopped else "")
-            answer.content = shown + footer
+        if reply or outcome in ("ok", "stopped"):
+            shown = answer.content if reply else ("…" if outcome == "stopped" else EMPTY_ANSWER)
+            answer.content = shown + footer(decision, outcome == "stopped")
+            if decision is not None:
+                answer.elements = [cl.Text(name=ROUTE_DETAILS, content=route_details(decision), display="side")]
             await (answer.update() if answer.streaming else answer.send())
             stored = cl.user_session.get("history") or []
             stored += [{"role": "user", "content": text}, {"role": "assistant", "content": reply}]
@@ -238,7 +250,8 @@ async def _on_message(message: cl.Message) -> None:
         log.info(
             "chat %s: %s in %.0f ms, %d chars",
             request_id,
-            "stopped" if stopped else "done",
+            outcome,
             (time.perf_counter() - started) * 1000,
             len(reply),
         )
+

@@ -41,6 +41,17 @@ DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_MAX_INPUT_CHARS = 32_000
 DEFAULT_CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "foundry-chat"
 
+DEFAULT_COMPLEXITY_THRESHOLD = 100
+DEFAULT_TASK_TABLE = {
+    "code_generation": "local",
+    "data_analysis": "local",
+    "creative_writing": "cloud",
+    "research": "cloud",
+    "general": "local",
+}
+POLICIES = ("auto", "local", "cloud", "local-first", "complexity", "task")
+DEFAULT_AZURE_API_VERSION = "2024-10-21"
+
 Device = Literal["auto", "gpu", "cpu"]
 
 
@@ -72,6 +83,36 @@ class Secret:
 
 
 @dataclass(frozen=True)
+class CloudSettings:
+    """The cloud target: Azure OpenAI, or any OpenAI-compatible cloud API."""
+
+    kind: Literal["azure", "openai-compatible"]
+    endpoint: str
+    api_key: Secret | None
+    model: str
+    """Azure deployment name, or the model id at CLOUD_BASE_URL."""
+    api_version: str = DEFAULT_AZURE_API_VERSION
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    first_token_timeout: float = DEFAULT_FIRST_TOKEN_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    context_tokens: int = 128_000
+
+
+@dataclass(frozen=True)
+class RoutingSettings:
+    policy: str = "local"
+    complexity_threshold: int = DEFAULT_COMPLEXITY_THRESHOLD
+    task_table: tuple[tuple[str, str], ...] = tuple(DEFAULT_TASK_TABLE.items())
+    privacy_guard: bool = True
+    retries: int = 2
+    """Extra attempts per target for retryable failures (connection, timeout, 429, 5xx)."""
+    backoff_initial: float = 0.2
+    backoff_max: float = 2.0
+    breaker_failures: int = 3
+    breaker_cooldown: float = 30.0
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the app is configured with. Built once by `load_settings`."""
 
@@ -99,6 +140,8 @@ class Settings:
     read_timeout: float = DEFAULT_READ_TIMEOUT
     max_input_chars: int = DEFAULT_MAX_INPUT_CHARS
     log_level: str = "INFO"
+    cloud: CloudSettings | None = None
+    routing: RoutingSettings = RoutingSettings()
 
     def safe_summary(self) -> dict[str, object]:
         """The settings as loggable values: secrets masked, paths as strings."""
@@ -107,6 +150,10 @@ class Settings:
             value = getattr(self, f.name)
             if isinstance(value, Secret):
                 value = "****"
+            elif isinstance(value, CloudSettings):
+                value = {"kind": value.kind, "endpoint": value.endpoint, "model": value.model}
+            elif isinstance(value, RoutingSettings):
+                value = {"policy": value.policy, "privacy_guard": value.privacy_guard}
             elif isinstance(value, Path):
                 value = str(value)
             elif f.name == "system_prompt":
@@ -215,6 +262,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, got {log_level[:40]!r}")
     api_key = _get(env, "API_KEY")
     cache_raw = _get(env, "FOUNDRY_CACHE_DIR")
+    cloud = _cloud(env)
 
     return Settings(
         model=model,
@@ -234,5 +282,74 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         read_timeout=_float(env, "READ_TIMEOUT", DEFAULT_READ_TIMEOUT, 0.1, 3600.0),
         max_input_chars=_int(env, "MAX_INPUT_CHARS", DEFAULT_MAX_INPUT_CHARS, 1, 10_000_000) or DEFAULT_MAX_INPUT_CHARS,
         log_level=log_level,
+        cloud=cloud,
+        routing=_routing(env, cloud is not None),
     )
 
+
+
+def _cloud(env: Mapping[str, str]) -> CloudSettings | None:
+    azure = _url(env, "AZURE_OPENAI_ENDPOINT")
+    other = _url(env, "CLOUD_BASE_URL")
+    if azure and other:
+        raise ConfigError("set either AZURE_OPENAI_ENDPOINT or CLOUD_BASE_URL for the cloud target, not both")
+    timeouts = {
+        "connect_timeout": _float(env, "CLOUD_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT, 0.1, 600.0),
+        "first_token_timeout": _float(env, "CLOUD_FIRST_TOKEN_TIMEOUT", DEFAULT_FIRST_TOKEN_TIMEOUT, 0.1, 3600.0),
+        "read_timeout": _float(env, "CLOUD_READ_TIMEOUT", DEFAULT_READ_TIMEOUT, 0.1, 3600.0),
+        "context_tokens": _int(env, "CLOUD_CONTEXT_TOKENS", 128_000, 256, 10_000_000) or 128_000,
+    }
+    if azure:
+        key = _get(env, "AZURE_OPENAI_API_KEY")
+        deployment = _get(env, "AZURE_OPENAI_DEPLOYMENT")
+        if not key:
+            raise ConfigError("AZURE_OPENAI_API_KEY is required when AZURE_OPENAI_ENDPOINT is set")
+        if not deployment:
+            raise ConfigError("AZURE_OPENAI_DEPLOYMENT is required when AZURE_OPENAI_ENDPOINT is set")
+        version = _get(env, "AZURE_OPENAI_API_VERSION") or DEFAULT_AZURE_API_VERSION
+        return CloudSettings("azure", azure, Secret(key), deployment, version, **timeouts)  # type: ignore[arg-type]
+    if other:
+        key = _get(env, "CLOUD_API_KEY")
+        model = _get(env, "CLOUD_MODEL")
+        if not model:
+            raise ConfigError("CLOUD_MODEL is required when CLOUD_BASE_URL is set (the model id the cloud serves)")
+        return CloudSettings("openai-compatible", other, Secret(key) if key else None, model, **timeouts)  # type: ignore[arg-type]
+    for name in ("AZURE_OPENAI_API_KEY", "AZURE_OPENAI_DEPLOYMENT", "CLOUD_API_KEY", "CLOUD_MODEL"):
+        if _get(env, name):
+            hint = "AZURE_OPENAI_ENDPOINT" if name.startswith("AZURE") else "CLOUD_BASE_URL"
+            raise ConfigError(f"{name} is set but {hint} is not; set {hint} to enable the cloud target")
+    return None
+
+
+def _routing(env: Mapping[str, str], has_cloud: bool) -> RoutingSettings:
+    policy = (_get(env, "ROUTING_POLICY") or ("auto" if has_cloud else "local")).lower()
+    if policy not in POLICIES:
+        raise ConfigError(f"ROUTING_POLICY must be one of {', '.join(POLICIES)}, got {policy[:40]!r}")
+    if policy != "local" and not has_cloud:
+        raise ConfigError(
+            f"ROUTING_POLICY={policy} needs a cloud target: set AZURE_OPENAI_ENDPOINT or CLOUD_BASE_URL, or use local"
+        )
+    table = dict(DEFAULT_TASK_TABLE)
+    raw_table = _get(env, "ROUTING_TASK_TABLE")
+    if raw_table:
+        for item in raw_table.split(","):
+            label, _, target = item.partition("=")
+            label, target = label.strip().lower(), target.strip().lower()
+            if label not in DEFAULT_TASK_TABLE or target not in ("local", "cloud"):
+                raise ConfigError(
+                    "ROUTING_TASK_TABLE must be label=local|cloud pairs separated by commas, labels from "
+                    f"{', '.join(DEFAULT_TASK_TABLE)}; got {item.strip()[:60]!r}"
+                )
+            table[label] = target
+    return RoutingSettings(
+        policy=policy,
+        complexity_threshold=_int(env, "ROUTING_COMPLEXITY_THRESHOLD", DEFAULT_COMPLEXITY_THRESHOLD, 1, 1_000_000)
+        or DEFAULT_COMPLEXITY_THRESHOLD,
+        task_table=tuple(table.items()),
+        privacy_guard=_bool(env, "PRIVACY_GUARD", True),
+        retries=_int(env, "ROUTER_RETRIES", 2, 0, 10) or 0,
+        backoff_initial=_float(env, "ROUTER_BACKOFF", 0.2, 0.0, 60.0),
+        backoff_max=_float(env, "ROUTER_BACKOFF_MAX", 2.0, 0.0, 600.0),
+        breaker_failures=_int(env, "BREAKER_FAILURES", 3, 1, 1000) or 3,
+        breaker_cooldown=_float(env, "BREAKER_COOLDOWN", 30.0, 0.1, 86_400.0),
+    )

@@ -16,9 +16,10 @@ class SessionOptions:
     model: str | None
     temperature: float
     max_tokens: int
+    policy: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"model": self.model, "temperature": self.temperature, "max_tokens": self.max_tokens}
+        return {"model": self.model, "temperature": self.temperature, "max_tokens": self.max_tokens, "policy": self.policy}
 
 
 def _number(raw: object, lo: float, hi: float) -> float | None:
@@ -32,10 +33,17 @@ def _number(raw: object, lo: float, hi: float) -> float | None:
 
 
 def parse_session_options(
-    raw: Mapping[str, object] | None, settings: Settings, models: Sequence[str], current: SessionOptions | None = None
+    raw: Mapping[str, object] | None,
+    settings: Settings,
+    models: Sequence[str],
+    current: SessionOptions | None = None,
+    *,
+    policies: Sequence[str] = ("local",),
 ) -> tuple[SessionOptions, list[str]]:
     """Apply what is valid in `raw` over `current` (or the defaults); return problems as user text."""
-    base = current or SessionOptions(models[0] if models else None, settings.temperature, settings.max_tokens)
+    base = current or SessionOptions(
+        models[0] if models else None, settings.temperature, settings.max_tokens, settings.routing.policy
+    )
     if not isinstance(raw, Mapping):
         return base, ["The settings could not be read; nothing was changed."] if raw is not None else []
     problems: list[str] = []
@@ -59,4 +67,10 @@ def parse_session_options(
             problems.append(f"Max tokens must be a whole number from 1 to {MAX_MAX_TOKENS}; kept the previous value.")
         else:
             max_tokens = int(value)
-    return SessionOptions(model, temperature, max_tokens), problems
+    policy = base.policy
+    if "policy" in raw:
+        if isinstance(raw["policy"], str) and raw["policy"] in policies:
+            policy = raw["policy"]
+        else:
+            problems.append(f"Unknown routing policy; kept {policy}. Choose one of: {', '.join(policies)}.")
+    return SessionOptions(model, temperature, max_tokens, policy), problems

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from config import Settings
-from providers.factory import LocalTarget, open_local
+from health import metrics
+from providers.base import Provider
+from providers.factory import LocalTarget, open_cloud, open_local
 from routing import Router
 
 __all__ = ["AppRuntime", "Progress"]
@@ -53,7 +55,14 @@ class AppRuntime:
     async def _open(self) -> None:
         try:
             self.local = await open_local(self.settings, self._on_progress)
-            self.router = Router({"local": self.local.provider})
+            targets: dict[str, Provider] = {"local": self.local.provider}
+            models: dict[str, str | None] = {}
+            if self.settings.cloud is not None:
+                targets["cloud"] = open_cloud(self.settings.cloud)
+                models["cloud"] = self.settings.cloud.model
+            self.router = Router(targets, self.settings.routing, models=models)
+            if self.local.load_seconds is not None:
+                metrics.MODEL_LOAD_SECONDS.set(self.local.load_seconds)
             self.state = "ready"
             self.ready_seconds = time.monotonic() - self.started_at
             log.info("runtime: ready in %.2fs: %s", self.ready_seconds, self.local.description)

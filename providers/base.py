@@ -41,6 +41,10 @@ class ChatOptions:
     top_p: float | None = None
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    policy: str | None = None
+    """Routing policy for this request (the router's default when None); plain providers ignore it."""
+    privacy_texts: tuple[str, ...] = ()
+    """Earlier turns left out by trimming: not sent, but the privacy guard still counts them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,8 @@ class Chunk:
     usage: Usage | None = None
     route: object | None = None
     """A `routing.Decision` when the chunk comes from the router (first and last chunk)."""
+    notice: str = ""
+    """Display-only text, not part of the answer (e.g. the visible seam of a continuation)."""
 
 
 @dataclass(frozen=True, slots=True)

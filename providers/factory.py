@@ -10,12 +10,12 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from config import Settings
+from config import CloudSettings, Settings
 
 from .base import Provider
 from .foundry_engine import ProgressCallback
 
-__all__ = ["LocalTarget", "open_local"]
+__all__ = ["LocalTarget", "open_cloud", "open_local"]
 
 log = logging.getLogger("foundry_chat.providers")
 
@@ -27,6 +27,7 @@ class LocalTarget:
     """For the welcome message, e.g. "tiny-chat on cpu (Foundry Local, in-process)"."""
     device: str | None
     notice: str | None
+    load_seconds: float | None = None
 
 
 async def open_local(settings: Settings, on_progress: ProgressCallback) -> LocalTarget:
@@ -54,4 +55,35 @@ async def open_local(settings: Settings, on_progress: ProgressCallback) -> Local
     loaded = await asyncio.to_thread(open_engine, settings, on_progress)
     provider = FoundryLocalProvider(loaded, settings)
     description = f"{loaded.display_name} on {loaded.device} (Foundry Local, in-process)"
-    return LocalTarget(provider, description, loaded.device, loaded.notice)
+    return LocalTarget(provider, description, loaded.device, loaded.notice, loaded.load_seconds)
+
+
+def open_cloud(cloud: CloudSettings) -> Provider:
+    """The cloud target: Azure OpenAI (`AsyncAzureOpenAI`) or any OpenAI-compatible cloud."""
+    import openai
+
+    from .openai_compat import OpenAICompatProvider
+
+    key = cloud.api_key.get() if cloud.api_key else None
+    timeout = openai.Timeout(cloud.read_timeout, connect=cloud.connect_timeout)
+    if cloud.kind == "azure":
+        client: openai.AsyncOpenAI = openai.AsyncAzureOpenAI(
+            azure_endpoint=cloud.endpoint,
+            api_key=key,
+            api_version=cloud.api_version,
+            azure_deployment=cloud.model,
+            timeout=timeout,
+            max_retries=0,
+        )
+        name = "azure-openai"
+    else:
+        client = openai.AsyncOpenAI(base_url=cloud.endpoint, api_key=key or "not-needed", timeout=timeout, max_retries=0)
+        name = "cloud"
+    log.info("provider: cloud target %s at %s, model %s", cloud.kind, cloud.endpoint, cloud.model)
+    return OpenAICompatProvider(
+        client,
+        name=name,
+        default_model=cloud.model,
+        context_tokens=cloud.context_tokens,
+        first_token_timeout=cloud.first_token_timeout,
+    )

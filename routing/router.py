@@ -1,85 +1,383 @@
-"""The router: a provider over named targets that decides, per request, who answers.
+"""The router: a provider over the "local" and (optional) "cloud" targets.
 
-This first version has one target ("local") and passes every request to it, recording the
-decision (target, model, timings, attempts) on the chunks it streams: the first chunk carries
-the `Decision`, the last one carries it completed.
+Per request it plans who answers (`policies.decide`: privacy guard, health, task, complexity),
+then opens the stream on the first target, retrying retryable failures with backoff and falling
+back to the next target only before the first token. A breaker per target skips dead backends.
+A failure mid-answer continues on the other target when policy and privacy allow (the partial
+answer goes as the assistant's prefix, and a visible seam is streamed), otherwise it propagates.
+When every attempt fails, one `NoRouteAvailable` lists them all.
+
+The first chunk carries the `Decision`; the last carries it completed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, replace
+from typing import Any
 
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from config import RoutingSettings
+from health import metrics
 from providers.base import ChatMessage, ChatOptions, Chunk, Health, ModelInfo, Provider
-from providers.errors import ChatError
+from providers.errors import ChatError, NoRouteAvailable, ProviderUnavailable, RateLimited
 
+from .breaker import CircuitBreaker
 from .decision import Attempt, Decision
+from .policies import Plan, decide
 
-__all__ = ["Router"]
+__all__ = ["CONTINUE_INSTRUCTION", "Router", "Target"]
+
+log = logging.getLogger("foundry_chat.router")
+
+CONTINUE_INSTRUCTION = (
+    "Your previous answer was cut off. Continue it exactly where it stopped, "
+    "without repeating anything and without mentioning the interruption."
+)
+
+
+@dataclass
+class Target:
+    name: str
+    provider: Provider
+    breaker: CircuitBreaker
+    model: str | None = None
+    """The model this target answers with, for the route line (cloud: the configured one)."""
 
 
 class Router:
-    """Implements the provider protocol over `targets`; `app.py` only ever sees this."""
+    """Implements the provider protocol; `app.py` only ever sees this."""
 
     name = "router"
 
-    def __init__(self, targets: Mapping[str, Provider], *, policy: str = "local") -> None:
+    def __init__(
+        self,
+        targets: Mapping[str, Provider],
+        settings: RoutingSettings | None = None,
+        *,
+        models: Mapping[str, str | None] | None = None,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
         if "local" not in targets:
             raise ValueError("the router needs a 'local' target")
-        self.targets = dict(targets)
-        self.policy = policy
+        self.settings = settings or RoutingSettings()
+        self.targets = {
+            name: Target(
+                name,
+                provider,
+                CircuitBreaker(self.settings.breaker_failures, self.settings.breaker_cooldown),
+                (models or {}).get(name),
+            )
+            for name, provider in targets.items()
+        }
+        self._sleep = sleep
 
-    def _decide(self, messages: Sequence[ChatMessage], options: ChatOptions) -> Decision:
-        return Decision(target="local", model=options.model, policy=self.policy, reason="")
+    @property
+    def has_cloud(self) -> bool:
+        return "cloud" in self.targets
 
+    @property
+    def policy(self) -> str:
+        return self.settings.policy
+
+    # --- planning ---------------------------------------------------------------------------------
+    def plan(self, messages: Sequence[ChatMessage], options: ChatOptions) -> Plan:
+        policy = options.policy or self.settings.policy
+        available = {name: t.breaker.state != "open" for name, t in self.targets.items()}
+        return decide(
+            policy,
+            messages,
+            self.settings,
+            has_cloud=self.has_cloud,
+            available=available,
+            extra_private_texts=options.privacy_texts,
+        )
+
+    # --- streaming --------------------------------------------------------------------------------
     async def stream(self, messages: Sequence[ChatMessage], options: ChatOptions) -> AsyncIterator[Chunk]:
-        decision = self._decide(messages, options)
-        provider = self.targets[decision.target]
         started = time.perf_counter()
-        attempt = Attempt(target=decision.target, provider=provider.name)
-        decision.attempts.append(attempt)
-        if decision.model is None:
-            models = await provider.list_models()
-            decision.model = models[0].id if models else None
-        first = True
-        completion_chars = 0
+        plan = self.plan(messages, options)
+        decision = Decision(
+            target=plan.targets[0],
+            model=None,
+            policy=str(plan.signals.get("policy", self.settings.policy)),
+            reason=plan.reason,
+            signals=dict(plan.signals),
+        )
+        failures: list[tuple[str, ChatError]] = []
+        outcome = "error"
+        # With every planned target's breaker open there is nothing faster to fall back to: probe the
+        # first one anyway rather than refuse everyone until a cooldown ends.
+        last_resort = all(self.targets[n].breaker.state == "open" for n in plan.targets)
+        if last_resort:
+            decision.signals["last_resort"] = True
         try:
-            async for chunk in provider.stream(messages, options):
-                if first and chunk.text:
-                    decision.ttft_ms = (time.perf_counter() - started) * 1000
-                completion_chars += len(chunk.text)
-                if chunk.usage is not None:
-                    decision.completion_tokens = chunk.usage.completion_tokens
-                    decision.prompt_tokens = chunk.usage.prompt_tokens
-                if chunk.finish_reason is not None:
-                    attempt.outcome = "ok"
-                    decision.duration_ms = attempt.duration_ms = (time.perf_counter() - started) * 1000
-                if first or chunk.finish_reason is not None:
-                    yield Chunk(chunk.text, chunk.finish_reason, chunk.usage, route=decision)
-                    first = False
-                else:
-                    yield chunk
-        except ChatError as exc:
-            attempt.outcome, attempt.error = type(exc).__name__, str(exc)
+            for index, name in enumerate(plan.targets):
+                target = self.targets[name]
+                force = last_resort and index == 0
+                opened = await self._open(target, messages, options, decision, failures, started, force=force)
+                if opened is None:
+                    continue
+                stream, first = opened
+                decision.target, decision.model = name, await self._model_of(target, options)
+                if index > 0:
+                    metrics.FALLBACKS.labels(from_target=plan.targets[0], to_target=name).inc()
+                    decision.reason = f"{plan.targets[0]} failed" + (f" · {plan.reason}" if plan.reason else "")
+                rest = plan.targets[index + 1 :] if plan.continuation else ()
+                relay = self._relay(target, stream, first, messages, options, decision, rest, started)
+                async with aclosing(relay):  # a stopped consumer must close the inner generators too
+                    async for chunk in relay:
+                        yield chunk
+                outcome = "ok"
+                return
+            if not failures:
+                raise NoRouteAvailable("no target may take this conversation")
+            raise NoRouteAvailable(_summary(failures), attempts=failures)
+        except (asyncio.CancelledError, GeneratorExit):
+            outcome = "stopped"
             raise
         finally:
+            if decision.duration_ms is None:
+                decision.duration_ms = (time.perf_counter() - started) * 1000
+            metrics.ROUTE_DECISIONS.labels(target=decision.target, policy=decision.policy, outcome=outcome).inc()
+            log.info("route decision %s", json.dumps({"outcome": outcome, **decision.as_dict()}, default=str))
+
+    async def _model_of(self, target: Target, options: ChatOptions) -> str | None:
+        if target.name == "local" and options.model:
+            return options.model
+        if target.model is None:
+            try:
+                models = await target.provider.list_models()
+                target.model = models[0].id if models else None
+            except ChatError:
+                return None
+        return target.model
+
+    def _options_for(self, target: Target, options: ChatOptions) -> ChatOptions:
+        # The model picked in the UI is one of local's; the cloud answers with its configured model.
+        return options if target.name == "local" else replace(options, model=target.model)
+
+    async def _open(
+        self,
+        target: Target,
+        messages: Sequence[ChatMessage],
+        options: ChatOptions,
+        decision: Decision,
+        failures: list[tuple[str, ChatError]],
+        started: float,
+        *,
+        force: bool = False,
+    ) -> tuple[AsyncIterator[Chunk], Chunk] | None:
+        """Open a stream and read up to its first chunk, with retries; None when the target failed."""
+        if not force and not target.breaker.allow():
+            error = ProviderUnavailable(
+                f"skipped: circuit open after repeated failures (retry in {target.breaker.retry_in():.0f} s)",
+                provider=target.name,
+            )
+            decision.attempts.append(Attempt(target.name, target.provider.name, "skipped", str(error), _ms(started)))
+            failures.append((target.name, error))
+            return None
+        target_options = self._options_for(target, options)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.retries + 1),
+            wait=_wait(self.settings),
+            retry=retry_if_exception(lambda e: isinstance(e, ChatError) and e.retryable and target.breaker.allow()),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt_state in retrying:
+                with attempt_state:
+                    attempt = Attempt(target.name, target.provider.name, started_ms=_ms(started))
+                    decision.attempts.append(attempt)
+                    stream = target.provider.stream(messages, target_options)
+                    try:
+                        first = await _first_chunk(stream)
+                    except ChatError as exc:
+                        attempt.outcome, attempt.error = type(exc).__name__, str(exc)
+                        attempt.duration_ms = _ms(started) - attempt.started_ms
+                        target.breaker.record_failure(str(exc))
+                        metrics.ERRORS.labels(target=target.name, kind=type(exc).__name__).inc()
+                        await _close(stream)
+                        raise
+                    except BaseException:
+                        target.breaker.release()
+                        await _close(stream)
+                        raise
+                    decision.ttft_ms = _ms(started)
+                    return stream, first
+        except ChatError as exc:
+            failures.append((target.name, exc))
+        return None
+
+    async def _relay(
+        self,
+        target: Target,
+        stream: AsyncIterator[Chunk],
+        first: Chunk,
+        messages: Sequence[ChatMessage],
+        options: ChatOptions,
+        decision: Decision,
+        rest: tuple[str, ...],
+        started: float,
+    ) -> AsyncIterator[Chunk]:
+        attempt = decision.attempts[-1]
+        partial: list[str] = []
+        chunk: Chunk | None = first
+        try:
+            while chunk is not None:
+                partial.append(chunk.text)
+                if chunk.usage is not None:
+                    decision.prompt_tokens = chunk.usage.prompt_tokens
+                    decision.completion_tokens = chunk.usage.completion_tokens
+                if chunk.finish_reason is not None:
+                    attempt.outcome = "ok"
+                    attempt.duration_ms = _ms(started) - attempt.started_ms
+                    decision.duration_ms = _ms(started)
+                    target.breaker.record_success()
+                is_edge = chunk is first or chunk.finish_reason is not None
+                yield replace(chunk, route=decision) if is_edge else chunk
+                chunk = await anext(stream, None)
+        except ChatError as exc:
+            attempt.outcome, attempt.error = type(exc).__name__, str(exc)
+            attempt.duration_ms = _ms(started) - attempt.started_ms
+            target.breaker.record_failure(str(exc))
+            metrics.ERRORS.labels(target=target.name, kind=type(exc).__name__).inc()
+            nxt = next((self.targets[n] for n in rest if self.targets[n].breaker.state != "open"), None)
+            if nxt is None:
+                raise
+            continuation = self._continue(nxt, "".join(partial), messages, options, decision, exc, started)
+            async with aclosing(continuation):
+                async for more in continuation:
+                    yield more
+        except BaseException:
             if attempt.outcome == "pending":
                 attempt.outcome = "stopped"
-            if attempt.duration_ms is None:
-                decision.duration_ms = attempt.duration_ms = (time.perf_counter() - started) * 1000
+                target.breaker.release()
+            raise
+        finally:
+            await _close(stream)
 
+    async def _continue(
+        self,
+        target: Target,
+        partial: str,
+        messages: Sequence[ChatMessage],
+        options: ChatOptions,
+        decision: Decision,
+        cause: ChatError,
+        started: float,
+    ) -> AsyncIterator[Chunk]:
+        """Continue a broken answer on `target`, with the partial answer as the assistant's prefix."""
+        log.warning("router: %s failed mid-answer (%s); continuing on %s", decision.target, cause, target.name)
+        metrics.FALLBACKS.labels(from_target=decision.target, to_target=target.name).inc()
+        decision.continued_on = target.name
+        yield Chunk(notice=f"\n\n*⟳ {decision.target} failed mid-answer ({type(cause).__name__}); continued on {target.name}:*\n\n")
+        continued = [
+            *messages,
+            ChatMessage("assistant", partial),
+            ChatMessage("user", CONTINUE_INSTRUCTION),
+        ]
+        failures: list[tuple[str, ChatError]] = []
+        ttft = decision.ttft_ms  # the answer's first token came from the original target
+        opened = await self._open(target, continued, options, decision, failures, started)
+        decision.ttft_ms = ttft
+        if opened is None:
+            raise cause
+        stream, first = opened
+        decision.model = await self._model_of(target, options)
+        relay = self._relay(target, stream, first, continued, options, decision, (), started)
+        async with aclosing(relay):
+            async for chunk in relay:
+                yield chunk
+
+    # --- the rest of the protocol -----------------------------------------------------------------
     async def list_models(self) -> list[ModelInfo]:
-        return await self.targets["local"].list_models()
+        return await self.targets["local"].provider.list_models()
 
     async def health(self) -> Health:
-        return await self.targets["local"].health()
+        """The default route's health: ok when the first target of the default policy can answer."""
+        details = await self.target_health()
+        local = details["local"]
+        cloud = details.get("cloud")
+        usable = [name for name, d in details.items() if d["ok"]]
+        ok = bool(usable) if self.settings.policy not in ("local", "cloud") else bool(details[self.settings.policy]["ok"])
+        detail = "; ".join(f"{name}: {d['detail']}" for name, d in details.items())
+        return Health(ok, detail, str(local.get("model")) if local.get("model") else None, {"targets": details, "cloud": bool(cloud)})
+
+    async def target_health(self) -> dict[str, dict[str, object]]:
+        async def one(target: Target) -> dict[str, object]:
+            try:
+                health = await target.provider.health()
+            except Exception as exc:  # a health probe must never take readiness down with it
+                health = Health(False, f"health check failed: {exc}")
+            return {
+                "ok": health.ok and target.breaker.state != "open",
+                "detail": health.detail,
+                "model": health.model or target.model,
+                "breaker": target.breaker.state,
+                "consecutive_failures": target.breaker.consecutive_failures,
+                "last_error": target.breaker.last_error,
+            }
+
+        names = list(self.targets)
+        results = await asyncio.gather(*(one(self.targets[n]) for n in names))
+        for name, result in zip(names, results):
+            metrics.BREAKER_STATE.labels(target=name).set({"closed": 0, "half_open": 1, "open": 2}[str(result["breaker"])])
+        return dict(zip(names, results))
 
     async def context_window(self, model: str | None) -> int:
-        return await self.targets["local"].context_window(model)
+        # Trimming happens before routing, so fit the smallest window among the targets.
+        windows = [await t.provider.context_window(model if t.name == "local" else t.model) for t in self.targets.values()]
+        return min(windows)
 
     async def count_tokens(self, messages: Sequence[ChatMessage], options: ChatOptions) -> int | None:
-        return await self.targets["local"].count_tokens(messages, options)
+        return await self.targets["local"].provider.count_tokens(messages, options)
 
     async def aclose(self) -> None:
-        for provider in self.targets.values():
-            await provider.aclose()
+        for target in self.targets.values():
+            await target.provider.aclose()
+
+
+async def _first_chunk(stream: AsyncIterator[Chunk]) -> Chunk:
+    """The first chunk with text, or the finishing chunk of an empty answer."""
+    async for chunk in stream:
+        if chunk.text or chunk.finish_reason is not None:
+            return chunk
+    return Chunk(finish_reason="stop")
+
+
+async def _close(stream: AsyncIterator[Chunk]) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _wait(settings: RoutingSettings) -> Callable[[RetryCallState], float]:
+    backoff = wait_exponential_jitter(
+        multiplier=settings.backoff_initial, max=settings.backoff_max, jitter=settings.backoff_initial
+    )
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        delay = backoff(state)
+        if isinstance(exc, RateLimited) and exc.retry_after:
+            delay = max(delay, min(exc.retry_after, settings.backoff_max * 5))
+        return float(delay)
+
+    return wait
+
+
+def _summary(failures: list[tuple[str, ChatError]]) -> str:
+    targets = sorted({name for name, _ in failures})
+    return f"{' and '.join(targets)} failed."

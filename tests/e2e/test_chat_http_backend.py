@@ -81,7 +81,8 @@ async def test_settings_apply_from_next_message(http_app: AppProcess, backend: O
     await client.connect()
     assert client.settings, "chat settings were not sent"
     ids = [w["id"] for w in client.settings[-1]]
-    assert ids == ["model", "temperature", "max_tokens"]
+    assert ids == ["model", "policy", "temperature", "max_tokens"]
+    assert [i["value"] for i in client.settings[-1][1]["items"]] == ["local"]  # no cloud configured
     models = [item["value"] for item in client.settings[-1][0]["items"]]
     assert models == ["test-model", "test-model-2"]
     changed = await client.update_settings({"model": "test-model-2", "temperature": 0.1, "max_tokens": 64})
@@ -99,14 +100,16 @@ async def test_settings_apply_from_next_message(http_app: AppProcess, backend: O
 
 async def test_backend_error_becomes_short_message_and_others_are_served(http_app: AppProcess, backend: OpenAIServer) -> None:
     backend.behaviour.status = 500
-    backend.behaviour.fail_times = 1
+    backend.behaviour.fail_times = 3  # the first try and both retries
     broken, healthy = ChatClient(http_app.url), ChatClient(http_app.url)
     await broken.connect()
     await healthy.connect()
     turn = await broken.send("this one fails")
     assert turn.errors(), turn.all_texts()
     text = turn.errors()[-1]
-    assert "rejected" in text and "Traceback" not in text and len(text) < 400
+    assert "No model could answer" in text and "- local:" in text and "rejected" in text
+    assert "Traceback" not in text and len(text) < 600
+    assert len(chats(backend)) == 3
     ok = await healthy.send("this one works")
     assert ok.assistant_texts()[-1].startswith("Hello from the test server")
     await broken.close()

@@ -38,7 +38,14 @@ SETTINGS = load_settings({})
 
 def test_options_defaults_and_valid_updates() -> None:
     options, problems = parse_session_options({"model": "b", "temperature": 0.3, "max_tokens": 128}, SETTINGS, ["a", "b"])
-    assert options == SessionOptions("b", 0.3, 128) and problems == []
+    assert options == SessionOptions("b", 0.3, 128, "local") and problems == []
+
+
+def test_policy_must_be_offered() -> None:
+    options, problems = parse_session_options({"policy": "cloud"}, SETTINGS, ["a"], policies=("local", "cloud"))
+    assert options.policy == "cloud" and not problems
+    options, problems = parse_session_options({"policy": "cloud"}, SETTINGS, ["a"], policies=("local",))
+    assert options.policy == "local" and problems
 
 
 @pytest.mark.parametrize(
@@ -52,10 +59,12 @@ def test_options_defaults_and_valid_updates() -> None:
         {"max_tokens": 0},
         {"max_tokens": 1.5},
         {"max_tokens": "1" * 400},
+        {"policy": "yolo"},
+        {"policy": 3},
     ],
 )
 def test_options_bad_values_keep_previous(raw: dict[str, object]) -> None:
-    current = SessionOptions("a", 0.5, 256)
+    current = SessionOptions("a", 0.5, 256, "local")
     options, problems = parse_session_options(raw, SETTINGS, ["a"], current)
     assert options == current and len(problems) == 1
 

@@ -1,4 +1,4 @@
-"""Frames, the thread bridge and the pass-through router, with fakes."""
+"""Frames and the thread bridge."""
 
 from __future__ import annotations
 
@@ -11,10 +11,7 @@ import pytest
 
 from chat.frames import frames
 from providers._bridge import ThreadBridge
-from providers.base import ChatMessage, ChatOptions, Chunk
-from providers.errors import ProviderUnavailable
-from routing import Decision, Router
-from tests.support.fake_provider import FakeProvider, Script
+from providers.base import Chunk
 
 
 async def chunks_from(items: list[tuple[float, Chunk]]) -> AsyncIterator[Chunk]:
@@ -98,25 +95,3 @@ async def test_bridge_raises_producer_error_after_items() -> None:
         async for batch in bridge.batches():
             got += batch
     assert got == ["partial"]
-
-
-async def test_router_passes_through_and_records_decision(fake: FakeProvider) -> None:
-    router = Router({"local": fake})
-    fake.enqueue(Script(tokens=["Hi", " there"]))
-    chunks = [c async for c in router.stream([ChatMessage("user", "hello")], ChatOptions())]
-    assert "".join(c.text for c in chunks) == "Hi there"
-    decision = chunks[0].route
-    assert isinstance(decision, Decision) and chunks[-1].route is decision
-    assert decision.target == "local" and decision.model == "fake-model"
-    assert decision.attempts[0].outcome == "ok" and decision.ttft_ms is not None
-    assert decision.completion_tokens == 2
-    assert "local · fake-model" in decision.route_line()
-
-
-async def test_router_records_failure(fake: FakeProvider) -> None:
-    router = Router({"local": fake})
-    fake.enqueue(Script(error_before=ProviderUnavailable("down", provider="fake")))
-    with pytest.raises(ProviderUnavailable):
-        async for _ in router.stream([ChatMessage("user", "x")], ChatOptions(model="m")):
-            pass
-    assert fake.closed_streams == 1

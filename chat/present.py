@@ -1,0 +1,93 @@
+"""Text the UI shows: the welcome, progress, the route line and its expanded decision."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from routing.decision import Decision
+
+if TYPE_CHECKING:
+    from chat.runtime import AppRuntime, Progress
+
+__all__ = ["ROUTE_DETAILS", "footer", "progress_text", "route_details", "welcome_text"]
+
+ROUTE_DETAILS = "route details"
+"""Name of the side element holding the full decision; the footer's link to it."""
+
+
+def progress_text(progress: Progress) -> str:
+    bar = ""
+    if progress.fraction is not None:
+        filled = int(progress.fraction * 20)
+        bar = f"\n\n`{'█' * filled}{'░' * (20 - filled)}` {progress.fraction:.0%}"
+    return f"⏳ {progress.text}{bar}"
+
+
+def welcome_text(runtime: AppRuntime) -> str:
+    if runtime.state == "starting":
+        return progress_text(runtime.progress)
+    if runtime.state == "failed":
+        return f"**No model can answer.** {runtime.error}\n\nFix the setting named above (see `.env.example`) and restart the app."
+    assert runtime.local is not None
+    settings = runtime.settings
+    lines = [f"Answering with **{runtime.local.description}**."]
+    if settings.cloud is None:
+        lines.append("Route: **local only** — no cloud target is configured, so nothing leaves this machine.")
+    else:
+        guard = (
+            "privacy guard **on**: personal data and secrets never go to the cloud"
+            if settings.routing.privacy_guard
+            else "⚠️ privacy guard **OFF** (PRIVACY_GUARD=off): private data may be sent to the cloud"
+        )
+        lines.append(
+            f"Route: **{settings.routing.policy}** between local and cloud (**{settings.cloud.model}**); {guard}."
+        )
+    if runtime.local.notice:
+        lines.append(f"\n> ⚠️ {runtime.local.notice}")
+    return "\n".join(lines)
+
+
+def footer(decision: Decision | None, stopped: bool) -> str:
+    """The compact route line under an answer; `ROUTE_DETAILS` links to the full decision."""
+    if decision is None:
+        return "\n\n*[stopped]*" if stopped else ""
+    return f"\n\n*{'[stopped] · ' if stopped else ''}{decision.route_line()}* · {ROUTE_DETAILS}"
+
+
+def route_details(decision: Decision) -> str:
+    d = decision.as_dict()
+    rows = [
+        f"**Answered by:** {d['target']} · {d['model'] or 'default model'}",
+        f"**Policy:** {d['policy']}" + (f" — {d['reason']}" if d["reason"] else ""),
+    ]
+    signals = d["signals"]
+    if isinstance(signals, dict) and signals:
+        rows.append("**Signals:** " + ", ".join(f"{k}={_value(v)}" for k, v in signals.items()))
+    timing = []
+    if d["ttft_ms"] is not None:
+        timing.append(f"first token {d['ttft_ms']:.0f} ms")
+    if d["duration_ms"] is not None:
+        timing.append(f"total {d['duration_ms']:.0f} ms")
+    if d["completion_tokens"] is not None:
+        timing.append(f"{d['completion_tokens']} tokens")
+    if d["tokens_per_second"] is not None:
+        timing.append(f"{d['tokens_per_second']:.0f} tok/s")
+    if timing:
+        rows.append("**Timing:** " + " · ".join(timing))
+    if d["continued_on"]:
+        rows.append(f"**Continued on:** {d['continued_on']} after a failure mid-answer")
+    attempts = d["attempts"]
+    if isinstance(attempts, list) and attempts:
+        rows.append("\n| # | target | outcome | time | error |\n|---|---|---|---|---|")
+        for i, a in enumerate(attempts, 1):
+            ms = f"{a['duration_ms']:.0f} ms" if a.get("duration_ms") is not None else "–"
+            rows.append(f"| {i} | {a['target']} | {a['outcome']} | {ms} | {a['error'] or ''} |")
+    head = [r for r in rows if not r.startswith("|") and not r.startswith("\n|")]
+    table = [r for r in rows if r.startswith("|") or r.startswith("\n|")]
+    return "\n\n".join(head) + ("\n" + "\n".join(table) if table else "")
+
+
+def _value(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]" if value else "none"
+    return str(value)

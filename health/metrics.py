@@ -1,0 +1,45 @@
+"""Prometheus metrics (prometheus-client), in the process-wide default registry.
+
+Declared in one place; the router, the chat handler and the engine record into them, and
+`/metrics` serves them in the text exposition format.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+__all__ = [
+    "ACTIVE_STREAMS",
+    "BREAKER_STATE",
+    "CHATS",
+    "ERRORS",
+    "FALLBACKS",
+    "MESSAGES",
+    "MODEL_LOAD_SECONDS",
+    "ROUTE_DECISIONS",
+    "TOKENS_PER_SECOND",
+    "TTFT_SECONDS",
+]
+
+CHATS = Counter("foundry_chat_chats", "Chat sessions started")
+MESSAGES = Counter("foundry_chat_messages", "User messages answered, by target and outcome", ["target", "outcome"])
+ROUTE_DECISIONS = Counter(
+    "foundry_chat_route_decisions", "Routing decisions, by the target that answered", ["target", "policy", "outcome"]
+)
+FALLBACKS = Counter("foundry_chat_fallbacks", "Answers moved to another target", ["from_target", "to_target"])
+ERRORS = Counter("foundry_chat_errors", "Failures by target and error kind", ["target", "kind"])
+BREAKER_STATE = Gauge("foundry_chat_breaker_state", "Circuit breaker per target: 0 closed, 1 half-open, 2 open", ["target"])
+ACTIVE_STREAMS = Gauge("foundry_chat_active_streams", "Answers streaming right now")
+TTFT_SECONDS = Histogram(
+    "foundry_chat_time_to_first_token_seconds",
+    "Time from the user's message to the first token",
+    ["target"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+TOKENS_PER_SECOND = Histogram(
+    "foundry_chat_tokens_per_second",
+    "Generation speed of each answer",
+    ["target"],
+    buckets=(1, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000),
+)
+MODEL_LOAD_SECONDS = Gauge("foundry_chat_model_load_seconds", "How long the local model took to load")
