@@ -26,7 +26,7 @@ from chat.frames import frames  # noqa: E402
 from chat.history import fit_history  # noqa: E402
 from chat.inputs import InputRejected, clean_user_text  # noqa: E402
 from chat.options import SessionOptions, parse_session_options  # noqa: E402
-from chat.present import ROUTE_DETAILS, footer, progress_text, route_details, welcome_text  # noqa: E402
+from chat.present import STOPPED_MARK, progress_text, route_details, welcome_text  # noqa: E402
 from chat.runtime import AppRuntime  # noqa: E402
 from chat.user_errors import user_text  # noqa: E402
 from health import metrics  # noqa: E402
@@ -34,12 +34,13 @@ from logs import setup_logging  # noqa: E402
 from providers.base import ChatMessage, ChatOptions  # noqa: E402
 from providers.errors import ChatError  # noqa: E402
 from routing import Decision  # noqa: E402
-from server import install_routes  # noqa: E402
+from server import install_routes, isolate_files_dir  # noqa: E402
 
 setup_logging(SETTINGS)
 log = logging.getLogger("foundry_chat.app")
 RUNTIME = AppRuntime(SETTINGS)
 install_routes(RUNTIME)
+isolate_files_dir()
 
 AUTHOR = "Assistant"
 EMPTY_ANSWER = "*(The model ended its answer without any text. Try rephrasing, or raise the temperature.)*"
@@ -240,10 +241,13 @@ async def _on_message(message: cl.Message) -> None:
         reply = "".join(parts)
         if reply or outcome in ("ok", "stopped"):
             shown = answer.content if reply else ("…" if outcome == "stopped" else EMPTY_ANSWER)
-            answer.content = shown + footer(decision, outcome == "stopped")
-            if decision is not None:
-                answer.elements = [cl.Text(name=ROUTE_DETAILS, content=route_details(decision), display="side")]
+            answer.content = shown + (STOPPED_MARK if outcome == "stopped" else "")
             await (answer.update() if answer.streaming else answer.send())
+            if decision is not None:
+                # The compact route line under the answer; expanding it shows the whole decision.
+                step = cl.Step(name=decision.route_line(), type="tool", parent_id=answer.id, show_input=False)
+                step.output = route_details(decision)
+                await step.send()
             stored = cl.user_session.get("history") or []
             stored += [{"role": "user", "content": text}, {"role": "assistant", "content": reply}]
             cl.user_session.set("history", stored)

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-__all__ = ["install_routes", "routers"]
+__all__ = ["install_routes", "isolate_files_dir", "routers"]
 
 
 def routers() -> list[APIRouter]:
@@ -43,3 +43,22 @@ def install_routes(runtime: Any, app: FastAPI | None = None) -> None:
     paths = {getattr(r, "path", None) for r in ours}
     rest = [r for r in app.router.routes if getattr(r, "path", None) not in paths]
     app.router.routes[:] = ours + rest
+
+
+def isolate_files_dir() -> None:
+    """Give this process its own Chainlit files directory.
+
+    Chainlit keeps element files under `<app root>/.files` and deletes that whole directory at
+    shutdown, so one process stopping (a rolling restart, a second instance on another port)
+    deletes the files of every other process started from the same directory, and their next
+    element fails with FileNotFoundError. A per-process directory under the same root avoids it.
+    """
+    import os
+
+    import chainlit.config
+    import chainlit.server
+
+    own = chainlit.config.FILES_DIRECTORY / f"proc-{os.getpid()}"
+    own.mkdir(parents=True, exist_ok=True)
+    chainlit.config.FILES_DIRECTORY = own
+    chainlit.server.FILES_DIRECTORY = own  # type: ignore[attr-defined]  # used by its shutdown cleanup

@@ -9,10 +9,9 @@ from routing.decision import Decision
 if TYPE_CHECKING:
     from chat.runtime import AppRuntime, Progress
 
-__all__ = ["ROUTE_DETAILS", "footer", "progress_text", "route_details", "welcome_text"]
+__all__ = ["STOPPED_MARK", "progress_text", "route_details", "welcome_text"]
 
-ROUTE_DETAILS = "route details"
-"""Name of the side element holding the full decision; the footer's link to it."""
+STOPPED_MARK = "\n\n*[stopped]*"
 
 
 def progress_text(progress: Progress) -> str:
@@ -47,14 +46,8 @@ def welcome_text(runtime: AppRuntime) -> str:
     return "\n".join(lines)
 
 
-def footer(decision: Decision | None, stopped: bool) -> str:
-    """The compact route line under an answer; `ROUTE_DETAILS` links to the full decision."""
-    if decision is None:
-        return "\n\n*[stopped]*" if stopped else ""
-    return f"\n\n*{'[stopped] · ' if stopped else ''}{decision.route_line()}* · {ROUTE_DETAILS}"
-
-
 def route_details(decision: Decision) -> str:
+    """The full decision, shown when the route line under an answer is expanded."""
     d = decision.as_dict()
     rows = [
         f"**Answered by:** {d['target']} · {d['model'] or 'default model'}",
@@ -89,5 +82,5 @@ def route_details(decision: Decision) -> str:
 
 def _value(value: object) -> str:
     if isinstance(value, list):
-        return "[" + ", ".join(map(str, value)) + "]" if value else "none"
-    return str(value)
+        return ", ".join(f"`{v}`" for v in value) if value else "none"
+    return f"`{value}`"

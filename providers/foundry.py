@@ -174,7 +174,8 @@ class FoundryLocalProvider:
         return self.loaded.context_length or 4096
 
     async def list_models(self) -> list[ModelInfo]:
-        return [ModelInfo(self.loaded.model_id, self.loaded.context_length, self.loaded.device)]
+        # The display name (alias or directory), not the registration id: this is what users read.
+        return [ModelInfo(self.loaded.display_name, self.loaded.context_length, self.loaded.device)]
 
     async def health(self) -> Health:
         try:

@@ -101,7 +101,15 @@ class OpenAICompatProvider:
             if options.stop:
                 params["stop"] = list(options.stop)
             started = time.perf_counter()
-            response = await self._client.chat.completions.create(**params)
+            try:
+                # The first-token deadline runs from the request: a server may hang before its headers.
+                response = await asyncio.wait_for(
+                    self._client.chat.completions.create(**params), timeout=self._first_token_timeout
+                )
+            except asyncio.TimeoutError:
+                raise ProviderTimeout(
+                    f"no response within {self._first_token_timeout:g}s", provider=self.name, phase="first_token"
+                ) from None
         try:
             with map_openai_errors(self.name):
                 iterator = response.__aiter__()

@@ -83,9 +83,14 @@ def test_two_turns_in_the_browser(browser: Any, engine_app: AppProcess, run: int
     page.screenshot(path=str(ARTIFACTS / f"welcome-{run}.png"))
 
     first = send(page, "Hello")
-    assert "local" in first and "TTFT" in first
+    assert first.strip()
     second = send(page, "Write a haiku about the sea")
-    assert "TTFT" in second
+    assert second.strip()
+    routes = page.locator('[data-step-type="tool"]')
+    routes.nth(1).wait_for(timeout=10_000)
+    assert "local · tiny-chat" in routes.nth(1).inner_text() and "TTFT" in routes.nth(1).inner_text()
+    routes.nth(1).get_by_text("TTFT").click()  # expands to the full decision
+    page.get_by_text("Answered by:").last.wait_for(timeout=10_000)
     user_messages = page.locator('[data-step-type="user_message"]')
     assert user_messages.count() == 2
     ARTIFACTS.mkdir(exist_ok=True)

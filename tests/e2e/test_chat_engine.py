@@ -23,7 +23,10 @@ async def test_two_turns(engine_app: AppProcess) -> None:
     assert "on cpu (Foundry Local, in-process)" in await client.welcome()
     first = await client.send("Hello")
     reply = first.assistant_texts()[-1]
-    assert reply.strip() and "local · " in reply and "tok/s" in reply
+    assert reply.strip()
+    route = first.route_lines()[-1]
+    assert route.startswith("local · tiny-chat") and "TTFT" in route and "tok/s" in route
+    assert "Answered by:** local" in first.route_details()[-1]
     second = await client.send("Write a haiku about the sea")
     assert second.assistant_texts()[-1].strip()
     assert not second.errors()

@@ -147,7 +147,7 @@ async def test_health_and_models(provider: FoundryLocalProvider) -> None:
     health = await provider.health()
     assert health.ok and "cpu" in health.detail
     models = await provider.list_models()
-    assert models[0].id == provider.loaded.model_id
+    assert models[0].id == provider.loaded.display_name == "tiny-chat"
 
 
 async def test_max_tokens_beyond_the_window_is_capped_not_refused(provider: FoundryLocalProvider) -> None:

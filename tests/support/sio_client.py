@@ -24,6 +24,16 @@ class Turn:
     first_token_at: float | None = None
     sent_at: float = 0.0
     ended_at: float | None = None
+    frames: list[tuple[float, int]] = field(default_factory=list)
+    """Every piece of streamed answer text as (perf_counter when received, characters it carried): the
+    `stream_start` that opens a streamed message (Chainlit sends the first text inside it) and every
+    `stream_token` after it. `tokens` and `first_token_at` count `stream_token` events only."""
+    first_text_at: float | None = None
+    """When the first streamed text arrived (the `stream_start`): the client-observed time to first token."""
+
+    @property
+    def last_text_at(self) -> float | None:
+        return self.frames[-1][0] if self.frames else None
 
     def assistant_texts(self) -> list[str]:
         return [
@@ -31,6 +41,19 @@ class Turn:
             for i in self.order
             if self.messages[i].get("type") == "assistant_message" and not self.messages[i].get("isError")
         ]
+
+    def route_lines(self) -> list[str]:
+        """The route line under each answer (a collapsible tool step named after the decision)."""
+        return [self.messages[i].get("name", "") for i in self.order if self.messages[i].get("type") == "tool"]
+
+    def route_details(self) -> list[str]:
+        return [self.messages[i].get("output", "") for i in self.order if self.messages[i].get("type") == "tool"]
+
+    def answer(self) -> str:
+        """The last answer followed by its route line, as a reader sees them."""
+        texts = self.assistant_texts()
+        routes = self.route_lines()
+        return (texts[-1] if texts else "") + (f"\n{routes[-1]}" if routes else "")
 
     def errors(self) -> list[str]:
         return [self.messages[i].get("output", "") for i in self.order if self.messages[i].get("isError")]
@@ -48,11 +71,13 @@ class ChatClient:
         self.sio = socketio.AsyncClient(reconnection=False)
         self.turn = Turn()
         self._task_ended = asyncio.Event()
+        self._any_task_end = asyncio.Event()
         self._task_started = False
         self.events: list[tuple[str, Any]] = []
         self.settings: list[dict[str, Any]] = []
-        for name in ("new_message", "update_message", "stream_start"):
+        for name in ("new_message", "update_message"):
             self.sio.on(name, self._message_handler(name))
+        self.sio.on("stream_start", self._on_stream_start)
         self.sio.on("stream_token", self._on_token)
         self.sio.on("task_start", self._on_task_start)
         self.sio.on("task_end", self._on_task_end)
@@ -68,6 +93,15 @@ class ChatClient:
 
         return handler
 
+    async def _on_stream_start(self, data: dict[str, Any]) -> None:
+        now = time.perf_counter()
+        await self._message_handler("stream_start")(data)
+        text = data.get("output") or ""
+        if isinstance(text, str) and text:
+            self.turn.frames.append((now, len(text)))
+            if self.turn.first_text_at is None:
+                self.turn.first_text_at = now
+
     async def _on_token(self, data: dict[str, Any]) -> None:
         msg = self.turn.messages.setdefault(data["id"], {"id": data["id"], "type": "assistant_message", "output": ""})
         if data["id"] not in self.turn.order:
@@ -76,9 +110,13 @@ class ChatClient:
             msg["output"] = data["token"]
         else:
             msg["output"] = msg.get("output", "") + data["token"]
+        now = time.perf_counter()
         self.turn.tokens += 1
+        self.turn.frames.append((now, len(data["token"])))
+        if self.turn.first_text_at is None:
+            self.turn.first_text_at = now
         if self.turn.first_token_at is None:
-            self.turn.first_token_at = time.perf_counter()
+            self.turn.first_token_at = now
 
     async def _on_task_start(self, *_: Any) -> None:
         self._task_started = True
@@ -86,6 +124,7 @@ class ChatClient:
     async def _on_task_end(self, *_: Any) -> None:
         # Chainlit also sends a bare task_end right after connection_successful: only a task_end
         # that follows a task_start closes a turn.
+        self._any_task_end.set()
         if self._task_started:
             self._task_started = False
             self.turn.ended_at = time.perf_counter()
@@ -94,7 +133,9 @@ class ChatClient:
     async def _on_settings(self, data: Any) -> None:
         self.settings.append(data)
 
-    async def connect(self, timeout: float = 30.0) -> Turn:
+    async def connect(self, timeout: float = 30.0, *, chat_start: bool = True) -> Turn:
+        """Connect as the page does; wait for `on_chat_start` to finish (`chat_start=False`: for apps
+        without one, wait only for the server to acknowledge the connection)."""
         headers = {}
         if self.origin:
             headers["Origin"] = self.origin
@@ -105,9 +146,10 @@ class ChatClient:
             self.base_url, socketio_path="/ws/socket.io", transports=["websocket"], auth=auth, headers=headers, wait_timeout=10
         )
         self._task_ended.clear()
+        self._any_task_end.clear()
         self.turn = Turn(sent_at=time.perf_counter())
         await self.sio.emit("connection_successful")
-        await asyncio.wait_for(self._task_ended.wait(), timeout)
+        await asyncio.wait_for((self._task_ended if chat_start else self._any_task_end).wait(), timeout)
         return self.turn
 
     async def welcome(self) -> str:
@@ -156,6 +198,11 @@ class ChatClient:
         await self.sio.emit("chat_settings_change", values)
         await asyncio.wait_for(self._task_ended.wait(), timeout)
         return self.turn
+
+    async def clear_session(self) -> None:
+        """What the page sends before leaving through "New chat": the server frees the session at disconnect
+        instead of keeping it `session_timeout` seconds for a reconnect."""
+        await self.sio.emit("clear_session")
 
     async def close(self) -> None:
         await self.sio.disconnect()
