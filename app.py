@@ -30,16 +30,24 @@ from chat.present import STOPPED_MARK, progress_text, route_details, welcome_tex
 from chat.runtime import AppRuntime  # noqa: E402
 from chat.user_errors import user_text  # noqa: E402
 from health import metrics  # noqa: E402
-from logs import setup_logging  # noqa: E402
+from logs import REQUEST_ID, setup_logging  # noqa: E402
 from providers.base import ChatMessage, ChatOptions  # noqa: E402
 from providers.errors import ChatError  # noqa: E402
 from routing import Decision  # noqa: E402
-from server import install_routes, isolate_files_dir  # noqa: E402
+from server import (  # noqa: E402
+    install_message_guard,
+    install_origin_check,
+    install_routes,
+    install_sigterm_drain,
+    isolate_files_dir,
+)
 
 setup_logging(SETTINGS)
 log = logging.getLogger("foundry_chat.app")
 RUNTIME = AppRuntime(SETTINGS)
 install_routes(RUNTIME)
+install_origin_check(SETTINGS.allowed_origins)
+install_message_guard()
 isolate_files_dir()
 
 AUTHOR = "Assistant"
@@ -57,6 +65,7 @@ async def _startup() -> None:
     log.info("app: starting with %s", SETTINGS.safe_summary())
     if SETTINGS.cloud is not None and not SETTINGS.routing.privacy_guard:
         log.warning("app: PRIVACY_GUARD=off: conversations with personal data or secrets MAY be sent to the cloud")
+    install_sigterm_drain(RUNTIME, SETTINGS.shutdown_grace)
     RUNTIME.start()
 
 
@@ -174,10 +183,18 @@ def _record(decision: Decision | None, outcome: str) -> None:
 @cl.on_message
 async def _on_message(message: cl.Message) -> None:
     request_id = uuid.uuid4().hex[:12]
+    REQUEST_ID.set(request_id)
     try:
         text = clean_user_text(message.content, SETTINGS.max_input_chars)
     except InputRejected as exc:
+        log.info("chat %s: input rejected: %s", request_id, exc)
         await cl.ErrorMessage(content=str(exc)).send()
+        return
+    if RUNTIME.draining:
+        await cl.ErrorMessage(
+            content="The server is restarting and not taking new messages. Your message is still here: "
+            "send it again in a moment."
+        ).send()
         return
     if RUNTIME.state != "ready" or RUNTIME.router is None:
         reason = RUNTIME.progress.text if RUNTIME.state == "starting" else RUNTIME.error
@@ -196,6 +213,7 @@ async def _on_message(message: cl.Message) -> None:
     outcome = "error"
     started = time.perf_counter()
     metrics.ACTIVE_STREAMS.inc()
+    RUNTIME.stream_started()
     try:
         window = await router.context_window(options.model)
         fitted = await fit_history(
@@ -216,6 +234,8 @@ async def _on_message(message: cl.Message) -> None:
                 author=AUTHOR,
             ).send()
         log.info("chat %s: %d messages, ~%d prompt tokens", request_id, len(fitted.messages), fitted.prompt_tokens)
+        if SETTINGS.log_prompts:
+            log.info("chat %s: prompt %r", request_id, text)
         async with aclosing(frames(router.stream(fitted.messages, options))) as stream:
             async for chunk in stream:
                 if isinstance(chunk.route, Decision):
@@ -236,26 +256,33 @@ async def _on_message(message: cl.Message) -> None:
             log.warning("chat %s: %s: %s", request_id, type(exc).__name__, exc)
         await cl.ErrorMessage(content=user_text(exc)).send()
     finally:
-        metrics.ACTIVE_STREAMS.dec()
-        _record(decision, outcome)
-        reply = "".join(parts)
-        if reply or outcome in ("ok", "stopped"):
-            shown = answer.content if reply else ("…" if outcome == "stopped" else EMPTY_ANSWER)
-            answer.content = shown + (STOPPED_MARK if outcome == "stopped" else "")
-            await (answer.update() if answer.streaming else answer.send())
-            if decision is not None:
-                # The compact route line under the answer; expanding it shows the whole decision.
-                step = cl.Step(name=decision.route_line(), type="tool", parent_id=answer.id, show_input=False)
-                step.output = route_details(decision)
-                await step.send()
-            stored = cl.user_session.get("history") or []
-            stored += [{"role": "user", "content": text}, {"role": "assistant", "content": reply}]
-            cl.user_session.set("history", stored)
-        log.info(
-            "chat %s: %s in %.0f ms, %d chars",
-            request_id,
-            outcome,
-            (time.perf_counter() - started) * 1000,
-            len(reply),
-        )
+        try:
+            _record(decision, outcome)
+            await _finish(answer, "".join(parts), text, decision, outcome)
+            log.info(
+                "chat %s: %s in %.0f ms, %d chars",
+                request_id,
+                outcome,
+                (time.perf_counter() - started) * 1000,
+                len("".join(parts)),
+            )
+        finally:
+            metrics.ACTIVE_STREAMS.dec()
+            RUNTIME.stream_ended()
 
+
+async def _finish(answer: cl.Message, reply: str, text: str, decision: Decision | None, outcome: str) -> None:
+    """Keep the turn (a partial answer too) in history, then show the final answer and its route line."""
+    if not (reply or outcome in ("ok", "stopped")):
+        return  # failed before any text: the error message says so, and the user can resend
+    stored = cl.user_session.get("history") or []
+    stored += [{"role": "user", "content": text}, {"role": "assistant", "content": reply}]
+    cl.user_session.set("history", stored)
+    shown = answer.content if reply else ("…" if outcome == "stopped" else EMPTY_ANSWER)
+    answer.content = shown + (STOPPED_MARK if outcome == "stopped" else "")
+    await (answer.update() if answer.streaming else answer.send())
+    if decision is not None:
+        # The compact route line under the answer; expanding it shows the whole decision.
+        step = cl.Step(name=decision.route_line(), type="tool", parent_id=answer.id, show_input=False)
+        step.output = route_details(decision)
+        await step.send()

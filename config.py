@@ -140,6 +140,13 @@ class Settings:
     read_timeout: float = DEFAULT_READ_TIMEOUT
     max_input_chars: int = DEFAULT_MAX_INPUT_CHARS
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    log_prompts: bool = False
+    """Log prompt text at INFO (`LOG_PROMPTS=1`); off, prompts never reach the logs below DEBUG."""
+    allowed_origins: tuple[str, ...] = ()
+    """Origins allowed to open the websocket; empty means the app's own origin and localhost."""
+    shutdown_grace: float = 20.0
+    """Seconds SIGTERM waits for running answers before shutting down."""
     cloud: CloudSettings | None = None
     routing: RoutingSettings = RoutingSettings()
 
@@ -219,6 +226,29 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
     return raw.rstrip("/")
 
 
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = (_get(env, name) or default).lower()
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw[:40]!r}")
+    return raw
+
+
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = _get(env, name)
+    if raw is None:
+        return ()
+    out = []
+    for item in raw.split(","):
+        origin = item.strip().rstrip("/")
+        parsed = urlparse(origin)
+        if origin == "*":
+            raise ConfigError(f"{name} must list origins explicitly; '*' would let any web page drive the chat")
+        if parsed.scheme not in {"http", "https"} or not parsed.netloc or parsed.path or parsed.query:
+            raise ConfigError(f"{name} must be comma-separated origins like https://chat.example.com, got {item.strip()[:60]!r}")
+        out.append(origin)
+    return tuple(out)
+
+
 def _text(env: Mapping[str, str], name: str, default: str, limit: int) -> str:
     raw = env.get(name)
     if raw is None or not raw.strip():
@@ -282,6 +312,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         read_timeout=_float(env, "READ_TIMEOUT", DEFAULT_READ_TIMEOUT, 0.1, 3600.0),
         max_input_chars=_int(env, "MAX_INPUT_CHARS", DEFAULT_MAX_INPUT_CHARS, 1, 10_000_000) or DEFAULT_MAX_INPUT_CHARS,
         log_level=log_level,
+        log_format=_choice(env, "LOG_FORMAT", ("text", "json"), "text"),  # type: ignore[arg-type]
+        log_prompts=_bool(env, "LOG_PROMPTS", False),
+        allowed_origins=_origins(env, "ALLOWED_ORIGINS"),
+        shutdown_grace=_float(env, "SHUTDOWN_GRACE", 20.0, 0.0, 3600.0),
         cloud=cloud,
         routing=_routing(env, cloud is not None),
     )

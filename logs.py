@@ -1,41 +1,64 @@
-"""Logging for the app's own loggers (`foundry_chat.*`): plain lines, or JSON with LOG_FORMAT=json."""
+"""Logging: plain lines or JSON (`LOG_FORMAT=json`), with the request id of the message being answered.
+
+Applied to the app's loggers and to Chainlit's, uvicorn's and the HTTP client's, so one format
+covers the process. A filter adds `request_id` (a context variable set per message) to every
+record. Secrets never reach a log: settings log through `Settings.safe_summary()`, and prompt
+text is logged at INFO only with `LOG_PROMPTS=1`.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
-import os
 import sys
 import time
 
 from config import Settings
 
-__all__ = ["setup_logging"]
+__all__ = ["REQUEST_ID", "setup_logging"]
+
+REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+_OTHER_LOGGERS = ("chainlit", "uvicorn", "uvicorn.error", "uvicorn.access", "httpx2", "httpx", "openai")
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        return True
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        payload = {
+        payload: dict[str, object] = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        request_id = getattr(record, "request_id", "-")
+        if request_id != "-":
+            payload["request_id"] = request_id
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
-        return json.dumps(payload, ensure_ascii=False)
+        return json.dumps(payload, ensure_ascii=False, default=str)
 
 
 def setup_logging(settings: Settings) -> None:
-    logger = logging.getLogger("foundry_chat")
-    if getattr(logger, "_foundry_chat_configured", False):
-        return
+    ours = logging.getLogger("foundry_chat")
+    if getattr(ours, "_foundry_chat_configured", False):
+        return  # `chainlit run -w` reloads the module: configure once
     handler = logging.StreamHandler(sys.stderr)
-    if os.environ.get("LOG_FORMAT", "").lower() == "json":
+    handler.addFilter(_RequestIdFilter())
+    if settings.log_format == "json":
         handler.setFormatter(JsonFormatter())
+        for name in _OTHER_LOGGERS:
+            other = logging.getLogger(name)
+            other.handlers = [handler]
+            other.propagate = False
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(settings.log_level)
-    logger.propagate = False
-    logger._foundry_chat_configured = True  # type: ignore[attr-defined]  # survives `-w` reloads
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"))
+    ours.addHandler(handler)
+    ours.setLevel(settings.log_level)
+    ours.propagate = False
+    ours._foundry_chat_configured = True  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-__all__ = ["install_routes", "isolate_files_dir", "routers"]
+__all__ = ["install_message_guard", "install_origin_check", "install_routes", "install_sigterm_drain", "isolate_files_dir", "origin_allowed", "routers"]
 
 
 def routers() -> list[APIRouter]:
@@ -62,3 +62,139 @@ def isolate_files_dir() -> None:
     own.mkdir(parents=True, exist_ok=True)
     chainlit.config.FILES_DIRECTORY = own
     chainlit.server.FILES_DIRECTORY = own  # type: ignore[attr-defined]  # used by its shutdown cleanup
+
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+
+
+def origin_allowed(origin: str | None, environ: dict[str, Any], allowed: tuple[str, ...] = ()) -> bool:
+    """Whether a websocket handshake from `origin` may proceed.
+
+    With `allowed` set (ALLOWED_ORIGINS), exactly those origins. Otherwise the app's own origin
+    (from the Host header, or X-Forwarded-Host/-Proto behind a proxy) and any localhost origin.
+    Handshakes without an Origin header (non-browser clients) are not cross-site and pass.
+    """
+    from urllib.parse import urlsplit
+
+    if not origin:
+        return True
+    origin = origin.rstrip("/")
+    if allowed:
+        return origin in allowed
+    host = environ.get("HTTP_HOST", "")
+    scheme = environ.get("wsgi.url_scheme", "http")
+    own = {f"{scheme}://{host}", f"http://{host}", f"https://{host}"} if host else set()
+    forwarded_host = environ.get("HTTP_X_FORWARDED_HOST", "").split(",")[0].strip()
+    if forwarded_host:
+        proto = environ.get("HTTP_X_FORWARDED_PROTO", scheme).split(",")[0].strip()
+        own.add(f"{proto}://{forwarded_host}")
+    if origin in own:
+        return True
+    try:
+        parts = urlsplit(origin)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and (parts.hostname or "") in LOCAL_HOSTS
+
+
+def install_origin_check(allowed: tuple[str, ...]) -> None:
+    """Refuse websocket handshakes from foreign origins.
+
+    Chainlit builds its socket.io server with `cors_allowed_origins=[]`, which disables the origin
+    check entirely (its `allow_origins` setting governs HTTP CORS only), so any web page the user
+    visits could open a chat session in their name. engine.io accepts a callable instead.
+    """
+    from chainlit.server import sio
+
+    sio.eio.cors_allowed_origins = lambda origin, environ: origin_allowed(origin, environ, allowed)
+
+
+def install_sigterm_drain(runtime: Any, grace: float) -> None:
+    """On SIGTERM: stop taking messages, let running answers finish (up to `grace` s), then let
+    uvicorn shut down (which runs the app's shutdown hook: unload the model, close clients).
+
+    Uvicorn's own handler closes every websocket at once, cutting running answers off; ours runs
+    first and hands over to it when the answers are done.
+    """
+    import asyncio
+    import logging
+    import signal
+
+    log = logging.getLogger("foundry_chat.server")
+    loop = asyncio.get_running_loop()
+    uvicorn_handler = signal.getsignal(signal.SIGTERM)
+    state = {"draining": False}
+
+    async def drain_then_exit() -> None:
+        await runtime.drain(grace)
+        if callable(uvicorn_handler):
+            uvicorn_handler(signal.SIGTERM, None)
+        else:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.raise_signal(signal.SIGTERM)
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        if state["draining"]:  # a second SIGTERM: stop waiting
+            log.warning("server: second SIGTERM: shutting down now")
+            if callable(uvicorn_handler):
+                uvicorn_handler(signum, frame)
+            return
+        state["draining"] = True
+        log.info("server: SIGTERM: draining before shutdown")
+        loop.call_soon_threadsafe(lambda: asyncio.ensure_future(drain_then_exit()))
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def _valid_message_payload(payload: object) -> str | None:
+    """None when `payload` is shaped like the page's `client_message`; else what is wrong."""
+    import uuid
+
+    if not isinstance(payload, dict) or not isinstance(payload.get("message"), dict):
+        return "the message payload is not an object"
+    message = payload["message"]
+    try:
+        if uuid.UUID(str(message.get("id"))).version != 4:
+            return "the message id is not a UUID4"
+    except ValueError:
+        return "the message id is not a UUID"
+    if not isinstance(message.get("output"), str):
+        return "the message text is not a string"
+    if not isinstance(payload.get("fileReferences", []), list):
+        return "fileReferences is not a list"
+    return None
+
+
+def install_message_guard() -> None:
+    """Answer malformed `client_message` payloads with a clear error instead of a Chainlit traceback.
+
+    The page always sends well-formed payloads; anything else comes from a hand-made client, and
+    Chainlit would log a traceback and show the raw exception text. Well-formed payloads with
+    odd text (empty, too long, control characters) pass through to the app, which explains them.
+    """
+    import logging
+
+    from chainlit.context import init_ws_context
+    from chainlit.message import ErrorMessage
+    from chainlit.server import sio
+
+    log = logging.getLogger("foundry_chat.server")
+    handlers = sio.handlers.setdefault("/", {})
+    original = handlers.get("client_message")
+    if original is None or getattr(original, "_foundry_chat_guard", False):
+        return
+
+    async def guarded(sid: str, payload: object = None, *_: object) -> object:
+        problem = _valid_message_payload(payload)
+        if problem is None:
+            return await original(sid, payload)
+        log.warning("server: refused a malformed message from %s: %s", sid, problem)
+        try:
+            init_ws_context(sid)
+            await ErrorMessage(content=f"That message could not be read ({problem}). Please send it again.").send()
+        except Exception as exc:  # the session may be gone; nothing else to tell
+            log.info("server: could not answer the malformed message: %s", exc)
+        return None
+
+    guarded._foundry_chat_guard = True  # type: ignore[attr-defined]
+    handlers["client_message"] = guarded

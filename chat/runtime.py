@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from config import Settings
 from health import metrics
@@ -43,6 +44,35 @@ class AppRuntime:
         self.ready_seconds: float | None = None
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self.draining = False
+        """Set on SIGTERM: new messages are refused, running answers may finish."""
+        self.active_streams = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.health_checks: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {}
+        """Extra readiness checks by name (each returns {"ok": bool, "detail": str, ...})."""
+
+    def stream_started(self) -> None:
+        self.active_streams += 1
+        self._idle.clear()
+
+    def stream_ended(self) -> None:
+        self.active_streams -= 1
+        if self.active_streams <= 0:
+            self.active_streams = 0
+            self._idle.set()
+
+    async def drain(self, deadline: float) -> bool:
+        """Refuse new messages and wait up to `deadline` seconds for running answers; True if all ended."""
+        self.draining = True
+        log.info("runtime: draining: %d answer(s) running, waiting up to %.0fs", self.active_streams, deadline)
+        try:
+            await asyncio.wait_for(self._idle.wait(), deadline)
+        except asyncio.TimeoutError:
+            log.warning("runtime: drain deadline passed with %d answer(s) still running", self.active_streams)
+            return False
+        log.info("runtime: drained")
+        return True
 
     def start(self) -> None:
         if self._task is None:
@@ -83,8 +113,10 @@ class AppRuntime:
         return self.state == "ready"
 
     async def aclose(self) -> None:
+        """Unload the model and close every client (after draining, at shutdown)."""
         if self._task is not None and not self._task.done():
             self._task.cancel()
         if self.router is not None:
-            await self.router.aclose()
-            self.router = None
+            router, self.router = self.router, None
+            await router.aclose()
+            log.info("runtime: model unloaded and clients closed")

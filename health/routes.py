@@ -1,4 +1,8 @@
-"""`/healthz` (the process serves) and `/readyz` (the default route can answer)."""
+"""`/healthz` (the process serves), `/readyz` (the default route can answer) and `/metrics`.
+
+Served ahead of Chainlit's catch-all page route (see server.py), as JSON or Prometheus text,
+never the HTML page. Readiness is cached for a few seconds so probes don't hammer the engine.
+"""
 
 from __future__ import annotations
 
@@ -6,47 +10,74 @@ import time
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-__all__ = ["bind", "router"]
+__all__ = ["READY_CACHE_SECONDS", "bind", "router"]
 
 router = APIRouter()
 READY_CACHE_SECONDS = 2.0
-_cache: dict[str, Any] = {"at": 0.0, "status": 503, "body": {}}
+NO_STORE = {"Cache-Control": "no-store"}
+_cache: dict[str, Any] = {"at": -READY_CACHE_SECONDS, "status": 503, "body": {}}
 _bound: dict[str, Any] = {}
 
 
 def bind(runtime: Any) -> None:
     """Point the routes at the app's runtime (called by `server.install_routes`)."""
     _bound["runtime"] = runtime
-    _cache["at"] = 0.0
-
-
-def _runtime() -> Any:
-    return _bound["runtime"]
+    _cache["at"] = -READY_CACHE_SECONDS
 
 
 @router.get("/healthz", include_in_schema=False)
 async def healthz() -> JSONResponse:
-    return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+    """Liveness: answers from memory, never touches a backend."""
+    runtime = _bound.get("runtime")
+    return JSONResponse({"status": "ok", "state": getattr(runtime, "state", "unknown")}, headers=NO_STORE)
+
+
+async def _readiness() -> tuple[int, dict[str, Any]]:
+    runtime = _bound["runtime"]
+    body: dict[str, Any] = {"state": runtime.state}
+    if runtime.draining:
+        return 503, {**body, "state": "draining", "reason": "shutting down: finishing running answers"}
+    if runtime.state == "starting":
+        return 503, {**body, "reason": runtime.progress.text, "progress": runtime.progress.fraction}
+    if runtime.state == "failed" or runtime.router is None:
+        return 503, {**body, "reason": runtime.error}
+    health = await runtime.router.health()
+    body["policy"] = runtime.router.policy
+    body["targets"] = health.extra.get("targets", {})
+    problems = [f"{name}: {t['detail']}" for name, t in body["targets"].items() if not t["ok"]]
+    ok = health.ok
+    for name, check in runtime.health_checks.items():  # e.g. the database, once persistence is on
+        result = await check()
+        body[name] = result
+        if not result.get("ok", True):
+            ok = False
+            problems.append(f"{name}: {result.get('detail', 'failing')}")
+    if problems:
+        body["problems"] = problems
+    if not ok:
+        body["reason"] = "; ".join(problems) or health.detail
+        return 503, body
+    return 200, body
 
 
 @router.get("/readyz", include_in_schema=False)
 async def readyz() -> JSONResponse:
     now = time.monotonic()
-    if now - _cache["at"] > READY_CACHE_SECONDS:
-        runtime = _runtime()
-        body: dict[str, Any] = {"state": runtime.state}
-        status = 503
-        if runtime.state == "starting":
-            body["reason"] = runtime.progress.text
-        elif runtime.state == "failed":
-            body["reason"] = runtime.error
-        elif runtime.router is not None:
-            health = await runtime.router.health()
-            body["local"] = {"ok": health.ok, "detail": health.detail, "model": health.model}
-            status = 200 if health.ok else 503
-            if not health.ok:
-                body["reason"] = health.detail
+    runtime = _bound["runtime"]
+    if now - _cache["at"] > READY_CACHE_SECONDS or runtime.draining:
+        status, body = await _readiness()
         _cache.update(at=now, status=status, body=body)
-    return JSONResponse(_cache["body"], status_code=_cache["status"], headers={"Cache-Control": "no-store"})
+    body = dict(_cache["body"])
+    body["cached_for_s"] = round(max(0.0, READY_CACHE_SECONDS - (now - _cache["at"])), 2)
+    return JSONResponse(body, status_code=_cache["status"], headers=NO_STORE)
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics() -> Response:
+    runtime = _bound.get("runtime")
+    if runtime is not None and runtime.router is not None:
+        runtime.router.export_breaker_states()
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST, headers=NO_STORE)

@@ -328,9 +328,12 @@ class Router:
 
         names = list(self.targets)
         results = await asyncio.gather(*(one(self.targets[n]) for n in names))
-        for name, result in zip(names, results):
-            metrics.BREAKER_STATE.labels(target=name).set({"closed": 0, "half_open": 1, "open": 2}[str(result["breaker"])])
-        return dict(zip(names, results))
+        self.export_breaker_states()
+        return dict(zip(names, results, strict=True))
+
+    def export_breaker_states(self) -> None:
+        for name, target in self.targets.items():
+            metrics.BREAKER_STATE.labels(target=name).set(_BREAKER_GAUGE[target.breaker.state])
 
     async def context_window(self, model: str | None) -> int:
         # Trimming happens before routing, so fit the smallest window among the targets.
@@ -343,6 +346,9 @@ class Router:
     async def aclose(self) -> None:
         for target in self.targets.values():
             await target.provider.aclose()
+
+
+_BREAKER_GAUGE = {"closed": 0, "half_open": 1, "open": 2}
 
 
 async def _first_chunk(stream: AsyncIterator[Chunk]) -> Chunk:
