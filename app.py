@@ -66,7 +66,19 @@ async def _startup() -> None:
     if SETTINGS.cloud is not None and not SETTINGS.routing.privacy_guard:
         log.warning("app: PRIVACY_GUARD=off: conversations with personal data or secrets MAY be sent to the cloud")
     install_sigterm_drain(RUNTIME, SETTINGS.shutdown_grace)
+    _log_gateway_status()
     RUNTIME.start()
+
+
+def _log_gateway_status() -> None:
+    from gateway import bound_to_loopback
+
+    if SETTINGS.gateway_api_keys:
+        log.info("gateway: /v1 answers requests with one of %d GATEWAY_API_KEYS", len(SETTINGS.gateway_api_keys))
+    elif bound_to_loopback():
+        log.warning("gateway: no GATEWAY_API_KEYS: /v1 answers without a key, only because the server is bound to loopback")
+    else:
+        log.warning("gateway: no GATEWAY_API_KEYS and not bound to loopback: /v1 refuses every request")
 
 
 @cl.on_app_shutdown

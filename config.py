@@ -147,6 +147,8 @@ class Settings:
     """Origins allowed to open the websocket; empty means the app's own origin and localhost."""
     shutdown_grace: float = 20.0
     """Seconds SIGTERM waits for running answers before shutting down."""
+    gateway_api_keys: tuple[Secret, ...] = ()
+    """Bearer keys for the OpenAI-compatible gateway (`GATEWAY_API_KEYS`, comma-separated)."""
     cloud: CloudSettings | None = None
     routing: RoutingSettings = RoutingSettings()
 
@@ -157,6 +159,8 @@ class Settings:
             value = getattr(self, f.name)
             if isinstance(value, Secret):
                 value = "****"
+            elif f.name == "gateway_api_keys":
+                value = f"<{len(value)} keys>"
             elif isinstance(value, CloudSettings):
                 value = {"kind": value.kind, "endpoint": value.endpoint, "model": value.model}
             elif isinstance(value, RoutingSettings):
@@ -249,6 +253,17 @@ def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _keys(env: Mapping[str, str], name: str) -> tuple[Secret, ...]:
+    raw = _get(env, name)
+    if raw is None:
+        return ()
+    keys = [k.strip() for k in raw.split(",") if k.strip()]
+    for key in keys:
+        if len(key) < 16 or any(c.isspace() or not c.isprintable() for c in key):
+            raise ConfigError(f"{name} keys must be at least 16 printable characters without spaces (one key is not)")
+    return tuple(Secret(k) for k in keys)
+
+
 def _text(env: Mapping[str, str], name: str, default: str, limit: int) -> str:
     raw = env.get(name)
     if raw is None or not raw.strip():
@@ -316,6 +331,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_prompts=_bool(env, "LOG_PROMPTS", False),
         allowed_origins=_origins(env, "ALLOWED_ORIGINS"),
         shutdown_grace=_float(env, "SHUTDOWN_GRACE", 20.0, 0.0, 3600.0),
+        gateway_api_keys=_keys(env, "GATEWAY_API_KEYS"),
         cloud=cloud,
         routing=_routing(env, cloud is not None),
     )

@@ -16,9 +16,10 @@ __all__ = ["install_message_guard", "install_origin_check", "install_routes", "i
 
 def routers() -> list[APIRouter]:
     """Every router the app serves besides Chainlit's own."""
+    from gateway import router as gateway_router
     from health.routes import router as health_router
 
-    found: list[APIRouter] = [health_router]
+    found: list[APIRouter] = [health_router, gateway_router]
     try:
         import webgpu
 
@@ -29,9 +30,11 @@ def routers() -> list[APIRouter]:
 
 
 def install_routes(runtime: Any, app: FastAPI | None = None) -> None:
+    from gateway import bind as bind_gateway
     from health.routes import bind
 
     bind(runtime)
+    bind_gateway(runtime)
     if app is None:
         from chainlit.server import app as chainlit_app
 
