@@ -103,6 +103,24 @@ def _device_of(model: IModel) -> tuple[str, str]:
     return device, runtime.execution_provider or "unknown"
 
 
+def _register_accelerators(manager: FoundryLocalManager, on_progress: ProgressCallback) -> None:
+    """Online, fetch and register the accelerated execution providers this machine can use (GPU/NPU),
+    so an accelerated model variant can be chosen. Never fatal: CPU always works."""
+    try:
+        missing = [ep.name for ep in manager.discover_eps() if not ep.is_registered]
+        if not missing:
+            return
+        log.info("engine: registering execution providers %s", ", ".join(missing))
+
+        def progress(name: str, percent: float) -> None:
+            on_progress(f"Preparing the {name} execution provider…", max(0.0, min(1.0, percent / 100)))
+
+        result = manager.download_and_register_eps(missing, progress)
+        log.info("engine: execution providers registered: %s; failed: %s", result.registered_eps or "none", result.failed_eps or "none")
+    except Exception as exc:
+        log.warning("engine: could not register accelerated execution providers (%s); CPU variants remain", exc)
+
+
 def _pick_variant(manager: FoundryLocalManager, model: IModel, device: str) -> None:
     """Prefer an accelerated variant when its execution provider is available (DEVICE=auto|gpu)."""
     variants = model.variants
@@ -151,6 +169,8 @@ def _from_catalog(manager: FoundryLocalManager, settings: Settings, on_progress:
             "the Foundry Local catalog is unreachable (offline?); set MODEL_PATH to a local model directory "
             "or BASE_URL to an OpenAI-compatible server"
         )
+    if settings.device != "cpu":
+        _register_accelerators(manager, on_progress)
     model = catalog.get_model(settings.model)
     if model is None:
         known = ", ".join(sorted({m.alias for m in listed})[:12])
