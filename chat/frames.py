@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from providers.base import Chunk
 
@@ -22,25 +22,29 @@ DEFAULT_MAX_CHARS = 2048
 
 
 async def frames(
-    chunks: AsyncIterator[Chunk], interval: float = DEFAULT_INTERVAL, max_chars: int = DEFAULT_MAX_CHARS
+    chunks: AsyncIterator[Chunk],
+    interval: float = DEFAULT_INTERVAL,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> AsyncIterator[Chunk]:
     """Yield chunks with text merged into frames; chunks carrying a route or finish pass through."""
     iterator = chunks.__aiter__()
     buffer: list[str] = []
     size = 0
     last_flush = 0.0
+    sent_text = False
     pending: asyncio.Task[Chunk] | None = None
     try:
         while True:
             if pending is None:
                 pending = asyncio.ensure_future(iterator.__anext__())
             if buffer:
-                wait = last_flush + interval - time.perf_counter()
+                wait = last_flush + interval - clock()
                 if wait > 0:
                     done, _ = await asyncio.wait({pending}, timeout=wait)
                     if not done:
                         yield Chunk("".join(buffer))
-                        buffer, size, last_flush = [], 0, time.perf_counter()
+                        buffer, size, last_flush = [], 0, clock()
                         continue
             try:
                 chunk = await pending
@@ -55,16 +59,17 @@ async def frames(
                     yield Chunk("".join(buffer))
                     buffer, size = [], 0
                 yield chunk
-                last_flush = time.perf_counter()
+                last_flush = clock()
                 continue
             if not chunk.text:
                 continue
             buffer.append(chunk.text)
             size += len(chunk.text)
-            now = time.perf_counter()
-            if now - last_flush >= interval or size >= max_chars:
+            now = clock()
+            if not sent_text or now - last_flush >= interval or size >= max_chars:
+                # The first text goes out at once: coalescing must never delay the first token.
                 yield Chunk("".join(buffer))
-                buffer, size, last_flush = [], 0, now
+                buffer, size, last_flush, sent_text = [], 0, now, True
         if buffer:
             yield Chunk("".join(buffer))
     finally:
