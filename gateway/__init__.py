@@ -79,10 +79,29 @@ def _authorize(request: Request) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Target:
-    policy: str
-    model: str | None
+@dataclass(slots=True)
+class _Answer:
+    """One answer in flight: the router's stream after its first chunk, and the response identity."""
+
+    runtime: Any
+    stream: AsyncIterator[Chunk]
+    first: Chunk
+    decision: Decision | None
+    parsed: CompletionRequest
+    id: str
+    created: int
+    model: str
+
+    @property
+    def target(self) -> str:
+        return self.decision.target if self.decision else "none"
+
+    def usage(self) -> dict[str, int]:
+        d = self.decision
+        if d is None or d.completion_tokens is None:
+            return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+        prompt = d.prompt_tokens or 0
+        return {"prompt_tokens": prompt, "completion_tokens": d.completion_tokens, "total_tokens": prompt + d.completion_tokens}
 
 
 async def _catalog() -> dict[str, tuple[str, str | None, str]]:
@@ -193,104 +212,75 @@ async def chat_completions(request: Request) -> Response:
 
     decision = first.route if isinstance(first.route, Decision) else None
     headers = _route_headers(decision, request_id)
-    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
-    created = int(time.time())
-    model_name = (decision.model if decision else None) or parsed.model
+    answer = _Answer(
+        runtime,
+        stream,
+        first,
+        decision,
+        parsed,
+        f"chatcmpl-{uuid.uuid4().hex}",
+        int(time.time()),
+        (decision.model if decision else None) or parsed.model,
+    )
     log.info("gateway %s: %s → %s", request_id, parsed.model, decision.route_line() if decision else "?")
     if not parsed.stream:
-        return await _complete(runtime, stream, first, decision, parsed, completion_id, created, model_name, headers)
+        return await _complete(answer, headers)
     return StreamingResponse(
-        _sse(runtime, stream, first, decision, parsed, completion_id, created, model_name),
-        media_type="text/event-stream",
-        headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        _sse(answer), media_type="text/event-stream", headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     )
 
 
-def _usage(decision: Decision | None) -> dict[str, int] | None:
-    if decision is None or decision.completion_tokens is None:
-        return None
-    prompt = decision.prompt_tokens or 0
-    return {"prompt_tokens": prompt, "completion_tokens": decision.completion_tokens, "total_tokens": prompt + decision.completion_tokens}
-
-
-async def _complete(
-    runtime: Any,
-    stream: AsyncIterator[Chunk],
-    first: Chunk,
-    decision: Decision | None,
-    parsed: CompletionRequest,
-    completion_id: str,
-    created: int,
-    model_name: str,
-    headers: dict[str, str],
-) -> Response:
-    parts = [first.text]
-    finish = first.finish_reason
+async def _complete(answer: _Answer, headers: dict[str, str]) -> Response:
+    parts = [answer.first.text]
+    finish = answer.first.finish_reason
     try:
-        async with aclosing(stream):  # type: ignore[type-var]
-            async for chunk in stream:
+        async with aclosing(answer.stream):  # type: ignore[type-var]
+            async for chunk in answer.stream:
                 parts.append(chunk.text)
                 finish = chunk.finish_reason or finish
     except ChatError as exc:
-        metrics.MESSAGES.labels(target=decision.target if decision else "none", outcome="error").inc()
+        metrics.MESSAGES.labels(target=answer.target, outcome="error").inc()
         return error_response(from_chat_error(exc), headers)
     finally:
-        runtime.stream_ended()
-    metrics.MESSAGES.labels(target=decision.target if decision else "none", outcome="ok").inc()
+        answer.runtime.stream_ended()
+    metrics.MESSAGES.labels(target=answer.target, outcome="ok").inc()
+    message = {"role": "assistant", "content": "".join(parts)}
     body: dict[str, Any] = {
-        "id": completion_id,
+        "id": answer.id,
         "object": "chat.completion",
-        "created": created,
-        "model": model_name,
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": "".join(parts)}, "finish_reason": finish or "stop", "logprobs": None}
-        ],
-        "usage": _usage(decision) or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "created": answer.created,
+        "model": answer.model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish or "stop", "logprobs": None}],
+        "usage": answer.usage(),
     }
-    if decision is not None:
-        body["route"] = decision.as_dict()
+    if answer.decision is not None:
+        body["route"] = answer.decision.as_dict()
     return JSONResponse(body, headers=headers)
 
 
-async def _sse(
-    runtime: Any,
-    stream: AsyncIterator[Chunk],
-    first: Chunk,
-    decision: Decision | None,
-    parsed: CompletionRequest,
-    completion_id: str,
-    created: int,
-    model_name: str,
-) -> AsyncIterator[str]:
-    def event(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-        payload = {
-            "id": completion_id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": model_name,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
-            **extra,
-        }
-        return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+async def _sse(answer: _Answer) -> AsyncIterator[str]:
+    def event(choices: list[dict[str, Any]], **extra: Any) -> str:
+        payload = {"id": answer.id, "object": "chat.completion.chunk", "created": answer.created, "model": answer.model}
+        return f"data: {json.dumps({**payload, 'choices': choices, **extra}, ensure_ascii=False)}\n\n"
+
+    def delta(content: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        return event([{"index": 0, "delta": content, "finish_reason": finish, "logprobs": None}], **extra)
 
     outcome = "error"
     try:
-        yield event({"role": "assistant", "content": ""})
+        yield delta({"role": "assistant", "content": ""})
         finish = None
-        async with aclosing(stream):  # type: ignore[type-var]
-            chunk: Chunk | None = first
+        async with aclosing(answer.stream):  # type: ignore[type-var]
+            chunk: Chunk | None = answer.first
             while chunk is not None:
                 if chunk.text:
-                    yield event({"content": chunk.text})
+                    yield delta({"content": chunk.text})
                 finish = chunk.finish_reason or finish
-                chunk = await anext(stream, None)
-        final: dict[str, Any] = {}
-        if decision is not None:
-            final["route"] = decision.as_dict()
-        yield event({}, finish or "stop", **final)
-        if parsed.include_usage:
-            usage = _usage(decision) or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
-            yield f"data: {json.dumps({'id': completion_id, 'object': 'chat.completion.chunk', 'created': created, 'model': model_name, 'choices': [], 'usage': usage})}\n\n"
+                chunk = await anext(answer.stream, None)
+        final = {"route": answer.decision.as_dict()} if answer.decision is not None else {}
+        yield delta({}, finish or "stop", **final)
+        if answer.parsed.include_usage:
+            yield event([], usage=answer.usage())
         outcome = "ok"
         yield "data: [DONE]\n\n"
     except ChatError as exc:
@@ -302,5 +292,5 @@ async def _sse(
         outcome = "stopped"  # the client went away: the router's stream is closed above
         raise
     finally:
-        runtime.stream_ended()
-        metrics.MESSAGES.labels(target=decision.target if decision else "none", outcome=outcome).inc()
+        answer.runtime.stream_ended()
+        metrics.MESSAGES.labels(target=answer.target, outcome=outcome).inc()

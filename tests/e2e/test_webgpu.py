@@ -1,13 +1,11 @@
 """End-to-end test of the /webgpu in-browser inference demo.
 
-A real uvicorn server (127.0.0.1, free port, background thread) serves a minimal
-FastAPI app with ``app.include_router(webgpu.router)``; Debian's Chromium
+The real app (``chainlit run app.py`` as a subprocess, free port) serves the page
+ahead of Chainlit's catch-all route; Debian's Chromium
 (``/usr/bin/chromium``, driven by Playwright, no Playwright-downloaded browser)
 loads the page with every request that is not to 127.0.0.1 aborted and counted.
 
-Swap the server: replace the ``base_url`` fixture (module level), or set
-``WEBGPU_E2E_BASE_URL=http://127.0.0.1:8000`` to test an already running app
-(e.g. the Chainlit server with the router included).
+Set ``WEBGPU_E2E_BASE_URL=http://127.0.0.1:8000`` to test an already running app.
 
 The browser tests run twice:
 * ``default``: headless with ``--disable-gpu`` -> no WebGPU adapter -> the page
@@ -27,9 +25,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import sys
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -42,23 +38,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import webgpu  # noqa: E402
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ORT_DIST = ROOT / "webgpu" / "node_modules" / "onnxruntime-web" / "dist"
 MODEL = ROOT / "webgpu" / "model" / "digits.onnx"
 SAMPLES = ROOT / "webgpu" / "model" / "samples.json"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VARIANT_ARGS = {
     "default": [],
     "webgpu": ["--enable-unsafe-webgpu"],
@@ -78,41 +64,11 @@ pytestmark = pytest.mark.e2e
 # --------------------------------------------------------------------- server
 
 
-def _start_server():
-    import uvicorn
-    from fastapi import FastAPI
-
-    app = FastAPI()
-    app.include_router(webgpu.router)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    return server, thread, sock, f"http://127.0.0.1:{port}"
-
-
 @pytest.fixture(scope="module")
-def base_url():
-    """Base URL of a server that has webgpu.router included (swap me)."""
+def base_url(http_app):
+    """The real app (chainlit run app.py) serving /webgpu ahead of Chainlit's catch-all route."""
     external = os.environ.get("WEBGPU_E2E_BASE_URL")
-    if external:
-        yield external.rstrip("/")
-        return
-    server, thread, sock, url = _start_server()
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    yield external.rstrip("/") if external else http_app.url
 
 
 def _raw_get(base: str, raw_path: str):
