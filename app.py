@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import time
 import uuid
@@ -13,12 +14,28 @@ from typing import Any
 
 import chainlit as cl
 from chainlit.input_widget import Select, Slider
+from chainlit.types import ThreadDict
 
 from config import POLICIES, ConfigError, load_settings
+from storage import (
+    Authenticator,
+    FoundryDataLayer,
+    SchemaError,
+    TurnRecorder,
+    check_auth_settings,
+    ensure_local_secret,
+    install_http_guard,
+    prepare_database_sync,
+    restore_session,
+)
 
 try:
     SETTINGS = load_settings()
-except ConfigError as _exc:
+    STORAGE = check_auth_settings(os.environ)  # after load_settings read .env
+    ensure_local_secret(STORAGE)
+    if STORAGE.db_url is not None:
+        prepare_database_sync(STORAGE.db_url)  # schema, then answers a killed process left streaming
+except (ConfigError, SchemaError) as _exc:
     print(f"foundry-chat: configuration error: {_exc}", file=sys.stderr)
     raise SystemExit(2) from None
 
@@ -45,7 +62,26 @@ from server import (  # noqa: E402
 setup_logging(SETTINGS)
 log = logging.getLogger("foundry_chat.app")
 RUNTIME = AppRuntime(SETTINGS)
+STORE = FoundryDataLayer(STORAGE.db_url) if STORAGE.db_url is not None else None
+AUTH = Authenticator(STORAGE)
 install_routes(RUNTIME)
+if STORE is not None:
+    RUNTIME.health_checks["storage"] = STORE.check  # /readyz: 503 while database writes fail
+
+    @cl.data_layer
+    def _data_layer() -> FoundryDataLayer:
+        assert STORE is not None
+        return STORE
+
+    from chainlit.server import app as _chainlit_app
+
+    install_http_guard(_chainlit_app)
+if STORAGE.users_file is not None:
+    cl.password_auth_callback(AUTH.password_auth)
+if STORAGE.trusted_header is not None:
+    cl.header_auth_callback(AUTH.header_auth)
+elif STORAGE.local_mode:
+    cl.header_auth_callback(AUTH.local_auth)  # one implicit user: past threads can be listed and resumed
 install_origin_check(SETTINGS.allowed_origins)
 install_message_guard()
 isolate_files_dir()
@@ -62,7 +98,7 @@ STARTERS = [
 
 @cl.on_app_startup
 async def _startup() -> None:
-    log.info("app: starting with %s", SETTINGS.safe_summary())
+    log.info("app: starting with %s; storage %s", SETTINGS.safe_summary(), STORAGE.summary())
     if SETTINGS.cloud is not None and not SETTINGS.routing.privacy_guard:
         log.warning("app: PRIVACY_GUARD=off: conversations with personal data or secrets MAY be sent to the cloud")
     install_sigterm_drain(RUNTIME, SETTINGS.shutdown_grace)
@@ -123,13 +159,20 @@ def _policies() -> list[str]:
     return list(POLICIES) if SETTINGS.cloud is not None else ["local"]
 
 
-async def _send_settings() -> None:
+async def _send_settings(stored: dict[str, Any] | None = None) -> None:
     models = await _model_ids()
     options, _ = parse_session_options(None, SETTINGS, models, policies=_policies())
+    if stored:  # a resumed thread's settings, checked again: models or policies may have changed since
+        options, _ = parse_session_options(stored, SETTINGS, models, options, policies=_policies())
     cl.user_session.set("options", options.as_dict())
     policies = _policies()
     widgets = [
-        Select(id="model", label="Local model", values=models or ["(default)"], initial_index=0),
+        Select(
+            id="model",
+            label="Local model",
+            values=models or ["(default)"],
+            initial_index=models.index(options.model) if options.model in models else 0,
+        ),
         Select(
             id="policy",
             label="Routing policy" + ("" if SETTINGS.cloud else " (no cloud configured)"),
@@ -172,6 +215,16 @@ async def _chat_start() -> None:
         await cl.Message(content=welcome_text(RUNTIME), author=AUTHOR).send()
     if RUNTIME.state == "ready":
         await _send_settings()
+
+
+@cl.on_chat_resume
+async def _chat_resume(thread: ThreadDict) -> None:
+    restored = restore_session(thread)
+    cl.user_session.set("history", restored.history)
+    if RUNTIME.state == "ready":
+        await _send_settings(restored.options)
+    elif restored.options:
+        cl.user_session.set("options", restored.options)
 
 
 @cl.on_settings_update
@@ -220,6 +273,11 @@ async def _on_message(message: cl.Message) -> None:
     )
     user = ChatMessage("user", text)
     answer = cl.Message(content="", author=AUTHOR)
+    turn = TurnRecorder(STORE, answer) if STORE is not None else None
+    if turn is not None:  # the user's message is stored before the model is called
+        await turn.begin(message, text, session_metadata={"options": session.as_dict()})
+        if problem := turn.take_problem():
+            await cl.ErrorMessage(content=problem).send()
     parts: list[str] = []
     decision: Decision | None = None
     outcome = "error"
@@ -257,6 +315,8 @@ async def _on_message(message: cl.Message) -> None:
                 if chunk.text:
                     parts.append(chunk.text)
                     await answer.stream_token(chunk.text)
+                    if turn is not None:
+                        await turn.progress(parts)  # written every second while it streams
         outcome = "ok"
     except asyncio.CancelledError:
         outcome = "stopped"
@@ -270,7 +330,7 @@ async def _on_message(message: cl.Message) -> None:
     finally:
         try:
             _record(decision, outcome)
-            await _finish(answer, "".join(parts), text, decision, outcome)
+            await _finish(answer, "".join(parts), text, decision, outcome, turn)
             log.info(
                 "chat %s: %s in %.0f ms, %d chars",
                 request_id,
@@ -283,18 +343,32 @@ async def _on_message(message: cl.Message) -> None:
             RUNTIME.stream_ended()
 
 
-async def _finish(answer: cl.Message, reply: str, text: str, decision: Decision | None, outcome: str) -> None:
+async def _finish(
+    answer: cl.Message, reply: str, text: str, decision: Decision | None, outcome: str, turn: TurnRecorder | None = None
+) -> None:
     """Keep the turn (a partial answer too) in history, then show the final answer and its route line."""
     if not (reply or outcome in ("ok", "stopped")):
+        if turn is not None:
+            await turn.finish(reply, outcome, shown=False)  # no answer shown: none stored
+            await _tell_storage_problem(turn)
         return  # failed before any text: the error message says so, and the user can resend
     stored = cl.user_session.get("history") or []
     stored += [{"role": "user", "content": text}, {"role": "assistant", "content": reply}]
     cl.user_session.set("history", stored)
     shown = answer.content if reply else ("…" if outcome == "stopped" else EMPTY_ANSWER)
     answer.content = shown + (STOPPED_MARK if outcome == "stopped" else "")
+    if turn is not None:
+        await turn.finish(reply, outcome)  # awaited: the final answer is stored before this returns
     await (answer.update() if answer.streaming else answer.send())
+    if turn is not None:
+        await _tell_storage_problem(turn)
     if decision is not None:
         # The compact route line under the answer; expanding it shows the whole decision.
         step = cl.Step(name=decision.route_line(), type="tool", parent_id=answer.id, show_input=False)
         step.output = route_details(decision)
         await step.send()
+
+
+async def _tell_storage_problem(turn: TurnRecorder) -> None:
+    if problem := turn.take_problem():
+        await cl.ErrorMessage(content=problem).send()

@@ -28,9 +28,18 @@ def free_port() -> int:
 class AppProcess:
     """`with AppProcess(env) as app:` starts the app and waits for /readyz; the log is kept."""
 
-    def __init__(self, env: dict[str, str] | None = None, *, wait_ready: bool = True, port: int | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        wait_ready: bool = True,
+        port: int | None = None,
+        root: Path | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.env = env or {}
+        # The app directory (default: this checkout; FOUNDRY_CHAT_APP_ROOT runs the tests against another copy).
+        self.root = root or Path(os.environ.get("FOUNDRY_CHAT_APP_ROOT") or ROOT)
         self.wait_ready = wait_ready
         self.proc: subprocess.Popen[bytes] | None = None
         self._log = tempfile.NamedTemporaryFile(prefix="foundry-chat-app-", suffix=".log", delete=False)
@@ -45,11 +54,12 @@ class AppProcess:
 
     def start(self) -> AppProcess:
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "LITERAL_API_KEY"}}
-        env.update({"PYTHONUNBUFFERED": "1", "OFFLINE_FALLBACK": "on"})
+        # Persistence off unless a test asks for it: never the checkout's data/chat.db.
+        env.update({"PYTHONUNBUFFERED": "1", "OFFLINE_FALLBACK": "on", "CHAT_DB_URL": "off"})
         env.update(self.env)
         self.proc = subprocess.Popen(
             [str(CHAINLIT), "run", "app.py", "--host", "127.0.0.1", "--port", str(self.port), "--headless"],
-            cwd=ROOT,
+            cwd=self.root,
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

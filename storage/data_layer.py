@@ -1,0 +1,487 @@
+"""Chainlit's SQLAlchemy data layer, made to report failed writes and to keep every user to their own threads.
+
+What `chainlit/data/sql_alchemy.py` (2.12) does that this class changes:
+
+- `execute_sql` logs any database error as a warning and returns None, so every write "succeeds".
+  Here each failure is counted (`storage.health`), logged once per burst on `foundry_chat.storage`, and
+  the app's own writes (`storage.turns`) raise, so the user is told.
+- It authorizes nothing itself: `PUT`/`DELETE /feedback` reach it for any step of any user, a step
+  upsert with another thread's step id moves that step, `delete_step` deletes by id alone, and
+  `update_thread(user_id=...)` re-assigns a thread. Here every read and write is checked against
+  the caller (`storage.guard`), ids must be UUIDs, and upserts never cross threads.
+- `get_all_user_threads` pastes thread ids into SQL (`IN ('a','b')`); a client picks its thread
+  id when it connects, so that is an injection. Here every value is a bound parameter.
+- It binds Python lists (thread tags, which Chainlit sets on the first message because
+  `auto_tag_thread` is on) and dicts (`modes`) as parameters, which SQLite rejects, losing the
+  thread's owner and name. Here they are stored as JSON text on SQLite.
+- It writes the whole user session into thread metadata; here it passes `sanitize_session_metadata`.
+- Its `__init__` logs a warning when no file storage is configured, and `create_element` another
+  for every element; attachments are not stored here (no file storage), said once at INFO.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any, TypeVar, cast
+
+from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
+from chainlit.data.utils import queue_until_user_message
+from chainlit.types import Feedback, PageInfo, PaginatedResponse, Pagination, ThreadDict, ThreadFilter
+from sqlalchemy import bindparam, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import sessionmaker
+
+from storage import _rows as rows
+from storage.guard import caller
+from storage.health import PersistenceError, StorageHealth
+from storage.sanitize import sanitize_session_metadata
+from storage.schema import create_engine_for
+
+__all__ = ["FoundryDataLayer", "IsolationError", "PersistenceError"]
+
+log = logging.getLogger("foundry_chat.storage")
+_OWNER_CACHE_MAX = 10_000
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _queued(method: _F) -> _F:
+    """Chainlit's `queue_until_user_message`: a session's writes wait for its first message (no empty threads)."""
+    return cast(_F, queue_until_user_message()(method))  # type: ignore[no-untyped-call]
+
+
+class IsolationError(PermissionError):
+    """A caller tried to touch a thread, step or feedback that is not theirs (or used a malformed id)."""
+
+
+class FoundryDataLayer(SQLAlchemyDataLayer):
+    """`@cl.data_layer` for SQLite (aiosqlite) or PostgreSQL (asyncpg); the schema comes from `ensure_schema`."""
+
+    def __init__(self, url: str, *, user_thread_limit: int = 1000) -> None:
+        # Not super().__init__: it logs a warning when no file storage is configured.
+        self._conninfo = url
+        self.dialect = make_url(url).get_backend_name()
+        self.user_thread_limit = user_thread_limit
+        self.show_logger = False
+        self.storage_provider = None
+        self.engine = create_engine_for(url)
+        self.async_session = sessionmaker(bind=self.engine, expire_on_commit=False, class_=AsyncSession)  # type: ignore[call-overload]
+        self.stats = StorageHealth()
+        self.skipped_elements = 0
+        self._owners: dict[str, str] = {}
+
+    # --- health ---------------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        """`ok`, a `detail` line, failure counters and the last error (see `StorageHealth.summary`)."""
+        return self.stats.summary()
+
+    async def check(self) -> dict[str, Any]:
+        """Probe the database (`SELECT 1`) and return `health()`: for `/readyz`."""
+        try:
+            await self._run("SELECT 1", {})
+        except PersistenceError:
+            pass
+        return self.health()
+
+    def _refuse(self, what: str) -> IsolationError:
+        self.stats.refused += 1
+        log.warning("storage: refused: %s (caller %r)", what, caller())
+        return IsolationError(what)
+
+    # --- SQL ------------------------------------------------------------------------------------
+    async def _run(self, query: str, parameters: dict[str, Any], *, expanding: tuple[str, ...] = ()) -> Any:
+        """Run one statement in its own transaction; rows as dicts, or the row count. Raises PersistenceError."""
+        statement = text(query)
+        if expanding:
+            statement = statement.bindparams(*(bindparam(name, expanding=True) for name in expanding))
+        try:
+            async with self.async_session() as session:
+                async with session.begin():
+                    result = await session.execute(statement, parameters)
+                    out: Any = (
+                        self.clean_result([dict(r._mapping) for r in result.fetchall()])  # type: ignore[no-untyped-call]
+                        if result.returns_rows
+                        else result.rowcount
+                    )
+        except Exception as exc:
+            raise self.stats.failure(query, exc) from exc
+        self.stats.success(query)
+        return out
+
+    async def execute_sql(self, query: str, parameters: dict) -> Any:  # type: ignore[type-arg]
+        """Chainlit's contract (None on failure), with the failure recorded instead of only logged."""
+        try:
+            return await self._run(query, parameters)
+        except PersistenceError:
+            return None
+
+    async def get_current_timestamp(self) -> str:
+        return rows.now_iso()
+
+    # --- ownership ------------------------------------------------------------------------------
+    async def _thread_owner(self, thread_id: str) -> tuple[bool, str | None, str | None]:
+        """(exists, userId, userIdentifier) of a thread."""
+        found = await self._run('SELECT "userId", "userIdentifier" FROM threads WHERE "id" = :id', {"id": thread_id})
+        if not found:
+            return False, None, None
+        return True, found[0]["userId"], found[0]["userIdentifier"]
+
+    async def _check_access(self, thread_id: str) -> None:
+        """Raise IsolationError when a known caller is not the owner of an existing, owned thread."""
+        who = caller()
+        if who is None:
+            return
+        owner = self._owners.get(thread_id)
+        if owner is None:
+            _, _, owner = await self._thread_owner(thread_id)
+            if owner is not None:
+                if len(self._owners) >= _OWNER_CACHE_MAX:
+                    self._owners.clear()
+                self._owners[thread_id] = owner
+        if owner is not None and owner != who:
+            raise self._refuse(f"thread {thread_id} belongs to another user")
+
+    async def _may_read(self, thread: dict[str, Any] | None) -> bool:
+        who = caller()
+        return thread is not None and (who is None or thread.get("userIdentifier") == who)
+
+    # --- users and threads ----------------------------------------------------------------------
+    async def get_thread_author(self, thread_id: str) -> str:
+        """The owner's identifier; "" for a thread that does not exist (Chainlit's ACL answers 404)."""
+        if not rows.is_id(thread_id):
+            return ""
+        try:
+            _, _, owner = await self._thread_owner(thread_id)
+        except PersistenceError:
+            return ""
+        return owner or ""
+
+    async def get_thread(self, thread_id: str) -> ThreadDict | None:
+        if not rows.is_id(thread_id):
+            return None
+        try:
+            threads = await self._load_threads('WHERE t."id" = :id', {"id": thread_id}, with_steps=True)
+        except PersistenceError:
+            return None
+        thread = threads[0] if threads else None
+        return cast(ThreadDict, thread) if await self._may_read(thread) else None
+
+    async def get_all_user_threads(
+        self, user_id: str | None = None, thread_id: str | None = None
+    ) -> list[ThreadDict] | None:
+        """Chainlit's helper, with bound parameters instead of ids pasted into SQL."""
+        try:
+            return await self._load_threads(  # type: ignore[return-value]  # ThreadDict is a TypedDict
+                'WHERE t."userId" = :user_id OR t."id" = :thread_id',
+                {"user_id": user_id, "thread_id": thread_id},
+                with_steps=True,
+            )
+        except PersistenceError:
+            return None
+
+    async def _load_threads(self, where: str, params: dict[str, Any], *, with_steps: bool) -> list[dict[str, Any]]:
+        found = await self._run(
+            f'{rows.THREAD_SELECT} {where} {rows.THREAD_GROUP} ORDER BY "updatedAt" DESC NULLS LAST LIMIT :limit',
+            {**params, "limit": self.user_thread_limit},
+        )
+        threads = {r["thread_id"]: rows.thread_from_row(r) for r in found}
+        if with_steps and threads:
+            ids = {"ids": list(threads)}
+            steps = await self._run(
+                f'{rows.STEP_SELECT} WHERE s."threadId" IN :ids ORDER BY s."createdAt" ASC NULLS FIRST',
+                ids,
+                expanding=("ids",),
+            )
+            for r in steps:
+                threads[r["step_threadid"]]["steps"].append(rows.step_from_row(r))
+            elements = await self._run(f'{rows.ELEMENT_SELECT} WHERE e."threadId" IN :ids', ids, expanding=("ids",))
+            for r in elements:
+                threads[r["element_threadid"]]["elements"].append(rows.element_from_row(r))
+        return list(threads.values())
+
+    async def list_threads(self, pagination: Pagination, filters: ThreadFilter) -> PaginatedResponse:  # type: ignore[type-arg]
+        """The caller's threads only, newest activity first, without steps (the sidebar needs none)."""
+        who = caller()
+        user_id = filters.userId
+        if who is not None:
+            me = await self._run('SELECT "id" FROM users WHERE "identifier" = :identifier', {"identifier": who})
+            if not me:
+                return PaginatedResponse(
+                    pageInfo=PageInfo(hasNextPage=False, startCursor=None, endCursor=None), data=[]
+                )
+            user_id = me[0]["id"]
+        if not user_id:
+            raise ValueError("userId is required")
+        where: list[str] = ['WHERE t."userId" = :user_id']
+        params: dict[str, Any] = {"user_id": user_id}
+        if filters.search:
+            needle = filters.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params["pattern"] = f"%{needle}%"
+            where.append(
+                """AND (LOWER(t."name") LIKE :pattern ESCAPE '\\' OR EXISTS (SELECT 1 FROM steps s2
+                WHERE s2."threadId" = t."id" AND LOWER(s2."output") LIKE :pattern ESCAPE '\\'))"""
+            )
+        if filters.feedback is not None:
+            params["feedback"] = int(filters.feedback)
+            where.append(
+                'AND EXISTS (SELECT 1 FROM feedbacks f2 WHERE f2."threadId" = t."id" AND f2."value" = :feedback)'
+            )
+        threads = await self._load_threads(" ".join(where), params, with_steps=False)
+        start = 0
+        if pagination.cursor:
+            start = next((i + 1 for i, t in enumerate(threads) if t["id"] == pagination.cursor), 0)
+        page = threads[start : start + pagination.first]
+        return PaginatedResponse(
+            pageInfo=PageInfo(
+                hasNextPage=len(threads) > start + pagination.first,
+                startCursor=page[0]["id"] if page else None,
+                endCursor=page[-1]["id"] if page else None,
+            ),
+            data=page,
+        )
+
+    async def update_thread(
+        self,
+        thread_id: str,
+        name: str | None = None,
+        user_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        tags: list[str] | None = None,
+    ) -> None:
+        try:
+            await self.write_thread(thread_id, name=name, user_id=user_id, metadata=metadata, tags=tags)
+        except (PersistenceError, IsolationError):
+            pass  # counted and logged where raised
+
+    async def write_thread(
+        self,
+        thread_id: str,
+        *,
+        name: str | None = None,
+        name_if_missing: str | None = None,
+        user_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        tags: list[str] | None = None,
+    ) -> None:
+        """Create or update a thread (Chainlit's `update_thread` semantics); raises on failure or refusal.
+
+        Metadata is merged into what is stored (a None value removes a key) and sanitized. A thread
+        that has an owner keeps it: `user_id` may claim an unowned thread, never move an owned one.
+        """
+        if not rows.is_id(thread_id):
+            raise self._refuse(f"malformed thread id {thread_id[:60]!r}")
+        await self._check_access(thread_id)
+        found = await self._run('SELECT "userId", "name", "metadata" FROM threads WHERE "id" = :id', {"id": thread_id})
+        existing = found[0] if found else None
+        if existing is not None and name is None and user_id is None and metadata is None and tags is None:
+            if name_if_missing is None or existing["name"]:
+                return
+        user_identifier = None
+        if user_id is not None:
+            if existing is not None and existing["userId"] not in (None, user_id):
+                raise self._refuse(f"thread {thread_id} already belongs to another user")
+            who = await self._run('SELECT "identifier" FROM users WHERE "id" = :id', {"id": user_id})
+            if not who:
+                raise self._refuse(f"unknown user id {user_id}")
+            user_identifier = who[0]["identifier"]
+        stored = rows.json_out(existing["metadata"], {}) if existing is not None else {}
+        incoming = metadata or {}
+        removed = {k for k, v in incoming.items() if v is None}
+        merged = {k: v for k, v in (stored if isinstance(stored, dict) else {}).items() if k not in removed}
+        merged.update({k: v for k, v in incoming.items() if v is not None})
+        merged = sanitize_session_metadata(merged)
+        if name is None and isinstance(incoming.get("name"), str):
+            name = incoming["name"]
+        if name is None and name_if_missing is not None and not (existing and existing["name"]):
+            name = name_if_missing
+        data = {
+            "id": thread_id,
+            "createdAt": rows.now_iso() if existing is None else None,
+            "name": name,
+            "userId": user_id,
+            "userIdentifier": user_identifier,
+            "tags": rows.tags_in(tags, self.dialect),
+            "metadata": json.dumps(merged, ensure_ascii=False),
+        }
+        params = {k: v for k, v in data.items() if v is not None}
+        columns = ", ".join(f'"{k}"' for k in params)
+        values = ", ".join(f":{k}" for k in params)
+        updates = ", ".join(f'"{k}" = EXCLUDED."{k}"' for k in params if k not in ("id", "createdAt"))
+        changed = await self._run(
+            f'INSERT INTO threads ({columns}) VALUES ({values}) ON CONFLICT ("id") DO UPDATE SET {updates}'
+            ' WHERE threads."userId" IS NULL OR EXCLUDED."userId" IS NULL OR threads."userId" = EXCLUDED."userId"',
+            params,
+        )
+        if changed == 0:  # another user claimed it between our read and this write
+            raise self._refuse(f"thread {thread_id} already belongs to another user")
+
+    async def delete_thread(self, thread_id: str) -> None:
+        if not rows.is_id(thread_id):
+            return
+        try:
+            await self._check_access(thread_id)
+            for query in (
+                'DELETE FROM feedbacks WHERE "threadId" = :id'
+                ' OR "forId" IN (SELECT "id" FROM steps WHERE "threadId" = :id)',
+                'DELETE FROM elements WHERE "threadId" = :id',
+                'DELETE FROM steps WHERE "threadId" = :id',
+                'DELETE FROM threads WHERE "id" = :id',
+            ):
+                await self._run(query, {"id": thread_id})
+        except (PersistenceError, IsolationError):
+            return
+        self._owners.pop(thread_id, None)
+
+    # --- steps ----------------------------------------------------------------------------------
+    async def _ensure_thread_row(self, thread_id: str) -> None:
+        await self._run(
+            'INSERT INTO threads ("id", "createdAt", "metadata") VALUES (:id, :at, :md) ON CONFLICT ("id") DO NOTHING',
+            {"id": thread_id, "at": rows.now_iso(), "md": "{}"},
+        )
+
+    async def write_step(self, step_dict: dict[str, Any]) -> None:
+        """Upsert one step; raises PersistenceError / IsolationError (the app's own writes use this)."""
+        step_id, thread_id = step_dict.get("id"), step_dict.get("threadId")
+        if not rows.is_id(step_id) or not rows.is_id(thread_id):
+            raise self._refuse(f"malformed step or thread id {str(step_id)[:60]!r}/{str(thread_id)[:60]!r}")
+        await self._check_access(thread_id)  # type: ignore[arg-type]
+        await self._ensure_thread_row(thread_id)  # type: ignore[arg-type]
+        params: dict[str, Any] = {}
+        for key, value in step_dict.items():
+            if key not in rows.STEP_COLUMNS or value is None or key in ("metadata", "generation"):
+                continue
+            if isinstance(value, dict):
+                if not value:
+                    continue
+                value = rows.json_in(value)
+            elif key == "tags":
+                value = rows.tags_in(value, self.dialect)
+            elif key == "showInput":
+                value = str(value).lower()
+            params[key] = value
+        params["metadata"] = rows.json_in(step_dict.get("metadata") or {})
+        if step_dict.get("generation"):
+            params["generation"] = rows.json_in(step_dict["generation"])
+        params.setdefault("createdAt", rows.now_iso())
+        params.setdefault("name", "")
+        params.setdefault("type", "undefined")
+        params.setdefault("streaming", False)
+        columns = ", ".join(f'"{k}"' for k in params)
+        values = ", ".join(f":{k}" for k in params)
+        updates = ", ".join(f'"{k}" = EXCLUDED."{k}"' for k in params if k not in ("id", "threadId", "createdAt"))
+        changed = await self._run(
+            f'INSERT INTO steps ({columns}) VALUES ({values}) ON CONFLICT ("id") DO UPDATE SET {updates}'
+            ' WHERE steps."threadId" = EXCLUDED."threadId"',
+            params,
+        )
+        if changed == 0:
+            raise self._refuse(f"step {step_id} belongs to another thread")
+
+    @_queued
+    async def create_step(self, step_dict: dict[str, Any]) -> None:
+        try:
+            await self.write_step(step_dict)
+        except (PersistenceError, IsolationError):
+            pass
+
+    @_queued
+    async def update_step(self, step_dict: dict[str, Any]) -> None:
+        try:
+            await self.write_step(step_dict)
+        except (PersistenceError, IsolationError):
+            pass
+
+    @_queued
+    async def delete_step(self, step_id: str) -> None:
+        try:
+            await self.remove_step(step_id)
+        except (PersistenceError, IsolationError):
+            pass
+
+    async def remove_step(self, step_id: str) -> None:
+        if not rows.is_id(step_id):
+            raise self._refuse(f"malformed step id {step_id[:60]!r}")
+        found = await self._run('SELECT "threadId" FROM steps WHERE "id" = :id', {"id": step_id})
+        if not found:
+            return
+        await self._check_access(found[0]["threadId"])
+        for query in (
+            'DELETE FROM feedbacks WHERE "forId" = :id',
+            'DELETE FROM elements WHERE "forId" = :id',
+            'DELETE FROM steps WHERE "id" = :id',
+        ):
+            await self._run(query, {"id": step_id})
+
+    async def get_favorite_steps(self, user_id: str) -> list[dict[str, Any]]:  # type: ignore[override]
+        found = await self.execute_sql(
+            f"""{rows.STEP_SELECT} JOIN threads t ON s."threadId" = t."id"
+            WHERE t."userId" = :user_id AND CAST(s."metadata" AS TEXT) LIKE :pattern ORDER BY s."createdAt" DESC""",
+            {"user_id": user_id, "pattern": '%"favorite": true%'},
+        )
+        steps = [rows.step_from_row(r) for r in found or []]
+        return [s for s in steps if s["metadata"].get("favorite")]
+
+    # --- feedback -------------------------------------------------------------------------------
+    async def upsert_feedback(self, feedback: Feedback) -> str:
+        """Store thumbs up/down and comment for one of the caller's messages (one feedback per message)."""
+        if not rows.is_id(feedback.forId) or (feedback.id is not None and not rows.is_id(feedback.id)):
+            raise self._refuse("malformed feedback id")
+        step = await self._run('SELECT "threadId" FROM steps WHERE "id" = :id', {"id": feedback.forId})
+        if not step:
+            raise self._refuse(f"message {feedback.forId} not found")
+        thread_id = step[0]["threadId"]
+        await self._check_access(thread_id)
+        if feedback.threadId not in (None, thread_id):
+            raise self._refuse("feedback names another thread than its message's")
+        same = await self._run(
+            'SELECT "id", "forId" FROM feedbacks WHERE "forId" = :for_id OR "id" = :id',
+            {"for_id": feedback.forId, "id": feedback.id or ""},
+        )
+        if any(r["forId"] != feedback.forId for r in same):
+            raise self._refuse("feedback id belongs to another message")
+        feedback.threadId = thread_id
+        feedback.id = feedback.id or (same[0]["id"] if same else str(uuid.uuid4()))
+        params = {k: v for k, v in asdict(feedback).items()}
+        params["value"] = int(params["value"])
+        await self._run(
+            'INSERT INTO feedbacks ("id", "forId", "threadId", "value", "comment")'
+            " VALUES (:id, :forId, :threadId, :value, :comment)"
+            ' ON CONFLICT ("id") DO UPDATE SET "value" = EXCLUDED."value", "comment" = EXCLUDED."comment"',
+            params,
+        )
+        return feedback.id
+
+    async def delete_feedback(self, feedback_id: str) -> bool:
+        if not rows.is_id(feedback_id):
+            raise self._refuse("malformed feedback id")
+        found = await self._run('SELECT "threadId" FROM feedbacks WHERE "id" = :id', {"id": feedback_id})
+        if not found:
+            return False
+        await self._check_access(found[0]["threadId"])
+        await self._run('DELETE FROM feedbacks WHERE "id" = :id', {"id": feedback_id})
+        return True
+
+    # --- elements -------------------------------------------------------------------------------
+    async def get_element(self, thread_id: str, element_id: str) -> Any:
+        if not rows.is_id(thread_id) or not rows.is_id(element_id):
+            return None
+        try:
+            await self._check_access(thread_id)
+        except (IsolationError, PersistenceError):
+            return None
+        return await super().get_element(thread_id, element_id)
+
+    @_queued
+    async def create_element(self, element: Any) -> None:
+        if self.storage_provider is None:
+            self.skipped_elements += 1
+            if self.skipped_elements == 1:
+                log.info("storage: attachments and side elements are not stored (no file storage configured)")
+            return
+        await super().create_element(element)

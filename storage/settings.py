@@ -1,0 +1,159 @@
+"""Persistence and authentication settings: `CHAT_DB_URL`, `AUTH_USERS_FILE`, `AUTH_TRUSTED_HEADER`.
+
+Read once at startup, like `config.load_settings`; a bad value raises `ConfigError` whose message
+is one line naming the variable. Two variables are refused outright, because Chainlit reads them
+itself and would silently change where chats go:
+
+- `DATABASE_URL`: with no `@cl.data_layer` registered, Chainlit switches to its own Postgres-only
+  data layer (a different schema). This app stores chats at `CHAT_DB_URL` only.
+- `LITERAL_API_KEY`: likewise switches Chainlit to the Literal AI cloud data layer, which would
+  send every conversation off the machine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from config import PROJECT_ROOT, ConfigError
+
+__all__ = [
+    "DEFAULT_DB_URL",
+    "LOCAL_USER",
+    "MIN_SECRET_CHARS",
+    "StorageSettings",
+    "load_storage_settings",
+    "safe_url",
+]
+
+DEFAULT_DB_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'data' / 'chat.db'}"
+LOCAL_USER = "local"
+"""The one user of single-user local mode (auth off): every visitor is this user."""
+MIN_SECRET_CHARS = 32
+_OFF = {"off", "none", "false", "0", "disabled"}
+_HEADER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
+_FORBIDDEN_HEADERS = {
+    "cookie",
+    "authorization",
+    "host",
+    "content-type",
+    "content-length",
+    "origin",
+    "referer",
+    "user-agent",
+}
+_REFUSED = {
+    "DATABASE_URL": "Chainlit would read it and switch to its own Postgres-only data layer",
+    "LITERAL_API_KEY": "Chainlit would read it and send every conversation to the Literal AI cloud",
+}
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    db_url: str | None = DEFAULT_DB_URL
+    """SQLAlchemy async URL; None when persistence is off (`CHAT_DB_URL=off`)."""
+    users_file: Path | None = None
+    """Password login from this users file (`AUTH_USERS_FILE`)."""
+    trusted_header: str | None = None
+    """Login by this request header, set by an authenticating proxy (`AUTH_TRUSTED_HEADER`)."""
+    local_history: bool = False
+    """Auth off: sign every visitor in as one implicit user so past chats are listed (`LOCAL_HISTORY=on`)."""
+
+    @property
+    def auth_on(self) -> bool:
+        return self.users_file is not None or self.trusted_header is not None
+
+    @property
+    def local_mode(self) -> bool:
+        """Auth off, persistence on and LOCAL_HISTORY=on: one implicit user, so the thread list and
+        resume work in the page. Off by default because the page (and every socket.io client) must
+        then sign in first, which plain single-user clients do not expect."""
+        return self.local_history and not self.auth_on and self.db_url is not None
+
+    @property
+    def secret_file(self) -> Path:
+        """Where local mode keeps the generated CHAINLIT_AUTH_SECRET (next to a SQLite database)."""
+        from storage.schema import sqlite_path
+
+        path = sqlite_path(self.db_url) if self.db_url else None
+        return (path.parent if path is not None else PROJECT_ROOT / "data") / "auth-secret"
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "db": safe_url(self.db_url) if self.db_url else "off",
+            "auth": "+".join(m for m, on in (("password", self.users_file), ("header", self.trusted_header)) if on)
+            or ("local-history" if self.local_mode else "off"),
+        }
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password masked, for logs and error messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name)
+    return raw.strip() or None if raw is not None else None
+
+
+def _db_url(raw: str | None) -> str | None:
+    if raw is None:
+        return DEFAULT_DB_URL
+    if raw.lower() in _OFF:
+        return None
+    example = "sqlite+aiosqlite:///data/chat.db or postgresql+asyncpg://user:password@host:5432/db"
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(f"CHAT_DB_URL must be a database URL such as {example}, or off") from None
+    backend, _, driver = url.drivername.partition("+")
+    if backend == "sqlite":
+        if driver not in ("", "aiosqlite", "pysqlite"):
+            raise ConfigError(f"CHAT_DB_URL: SQLite needs the aiosqlite driver ({example}), got {safe_url(raw)!r}")
+        if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+            raise ConfigError(
+                f"CHAT_DB_URL must name a SQLite file ({example}); an in-memory database forgets every chat"
+            )
+        path = Path(url.database).expanduser()
+        if not path.is_absolute():
+            path = PROJECT_ROOT / path
+        return url.set(drivername="sqlite+aiosqlite", database=str(path)).render_as_string(hide_password=False)
+    if backend in ("postgresql", "postgres"):  # any driver named: this app talks to PostgreSQL through asyncpg
+        return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    raise ConfigError(f"CHAT_DB_URL must be SQLite or PostgreSQL ({example}), got {safe_url(raw)!r}")
+
+
+def load_storage_settings(env: Mapping[str, str]) -> StorageSettings:
+    """Build the storage settings from `env`; the settings' own checks, no file access beyond `stat`."""
+    for name, why in _REFUSED.items():
+        if _get(env, name) is not None:
+            raise ConfigError(
+                f"{name} is set: {why}; unset it (this app stores chats at CHAT_DB_URL, e.g. "
+                "CHAT_DB_URL=postgresql+asyncpg://user:password@host/db)"
+            )
+    raw_db = env.get("CHAT_DB_URL")
+    db_url = _db_url(raw_db.strip() if raw_db is not None and raw_db.strip() else None)
+    users_raw = _get(env, "AUTH_USERS_FILE")
+    users_file = Path(users_raw).expanduser() if users_raw else None
+    if users_file is not None and not users_file.is_absolute():
+        users_file = PROJECT_ROOT / users_file
+    header = _get(env, "AUTH_TRUSTED_HEADER")
+    if header is not None and (not _HEADER.match(header) or header.lower() in _FORBIDDEN_HEADERS):
+        raise ConfigError(
+            "AUTH_TRUSTED_HEADER must be the name of the header your proxy sets, such as X-Forwarded-User, "
+            f"got {header[:40]!r}"
+        )
+    local_raw = (_get(env, "LOCAL_HISTORY") or "off").lower()
+    if local_raw not in _OFF | {"on", "true", "1", "yes"}:
+        raise ConfigError(f"LOCAL_HISTORY must be on or off, got {local_raw[:40]!r}")
+    return StorageSettings(
+        db_url=db_url, users_file=users_file, trusted_header=header, local_history=local_raw not in _OFF
+    )
