@@ -500,7 +500,7 @@ def _browser_send(page: Any, text: str) -> None:
 
 def test_browser_login_restart_resume(auth_env: dict[str, str], backend: OpenAIServer) -> None:
     if not Path(CHROMIUM).is_file():
-        pytest.skip(f"{CHROMIUM} missing: scripts/test.sh installs Debian's chromium")
+        pytest.fail(f"{CHROMIUM} missing: scripts/test.sh installs Debian's chromium")
     from playwright.sync_api import sync_playwright
 
     backend.behaviour.echo = True
