@@ -67,9 +67,12 @@ async def _readiness() -> tuple[int, dict[str, Any]]:
 async def readyz() -> JSONResponse:
     now = time.monotonic()
     runtime = _bound["runtime"]
-    if now - _cache["at"] > READY_CACHE_SECONDS or runtime.draining:
+    # Only answers that probed the backends are cached: while starting, failed or draining the
+    # answer comes from memory, and a cached "starting" would hide readiness for seconds.
+    if now - _cache["at"] > READY_CACHE_SECONDS or runtime.state != "ready" or runtime.draining:
         status, body = await _readiness()
-        _cache.update(at=now, status=status, body=body)
+        probed = runtime.state == "ready" and not runtime.draining
+        _cache.update(at=now if probed else -READY_CACHE_SECONDS, status=status, body=body)
     body = dict(_cache["body"])
     body["cached_for_s"] = round(max(0.0, READY_CACHE_SECONDS - (now - _cache["at"])), 2)
     return JSONResponse(body, status_code=_cache["status"], headers=NO_STORE)
