@@ -22,7 +22,8 @@ RUN pip install -r requirements.txt -c constraints.txt
 COPY --chown=app:app . .
 COPY --chown=app:app --from=webgpu /build/node_modules/onnxruntime-web/dist ./webgpu/node_modules/onnxruntime-web/dist
 USER app
-ENV FOUNDRY_CACHE_DIR=/data/foundry \
+ENV MALLOC_ARENA_MAX=2 \
+    FOUNDRY_CACHE_DIR=/data/foundry \
     CHAT_DB_URL=sqlite+aiosqlite:////data/chat.db \
     LOG_FORMAT=json
 VOLUME ["/data"]

@@ -217,6 +217,16 @@ async def _chat_start() -> None:
         await _send_settings()
 
 
+@cl.on_chat_end
+async def _chat_end() -> None:
+    # Chainlit keeps every message of a session in a module-level dict and never clears it
+    # (chainlit/chat_context.py): drop it when the session ends, or each session leaks its chat.
+    from chainlit.chat_context import chat_contexts
+    from chainlit.context import context
+
+    chat_contexts.pop(context.session.id, None)
+
+
 @cl.on_chat_resume
 async def _chat_resume(thread: ThreadDict) -> None:
     restored = restore_session(thread)

@@ -21,9 +21,6 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx2 as httpx  # the transport openai 3.x uses
-import openai
-
 __all__ = [
     "AuthenticationFailed",
     "ChatError",
@@ -104,7 +101,7 @@ def _short(text: object, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _retry_after(exc: openai.APIStatusError) -> float | None:
+def _retry_after(exc: "openai.APIStatusError") -> float | None:  # noqa: F821
     raw = exc.response.headers.get("retry-after") if exc.response is not None else None
     try:
         return float(raw) if raw else None
@@ -115,6 +112,11 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
 @contextmanager
 def map_openai_errors(provider: str) -> Iterator[None]:
     """Translate openai/httpx exceptions raised inside the block into the tree above."""
+    # Imported here, not at module level: `openai` takes ~0.45 s to import, and the in-process
+    # Foundry Local path never needs it (cold start, bench/bench_cold_start.py).
+    import httpx2 as httpx  # the transport openai 3.x uses
+    import openai
+
     try:
         yield
     except ChatError:
