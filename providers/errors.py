@@ -20,6 +20,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import openai
 
 __all__ = [
     "AuthenticationFailed",
@@ -101,7 +105,7 @@ def _short(text: object, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _retry_after(exc: "openai.APIStatusError") -> float | None:  # noqa: F821
+def _retry_after(exc: openai.APIStatusError) -> float | None:
     raw = exc.response.headers.get("retry-after") if exc.response is not None else None
     try:
         return float(raw) if raw else None
