@@ -122,6 +122,7 @@ def install_sigterm_drain(runtime: Any, grace: float) -> None:
     import asyncio
     import logging
     import signal
+    from types import FrameType
 
     log = logging.getLogger("foundry_chat.server")
     loop = asyncio.get_running_loop()
@@ -136,7 +137,7 @@ def install_sigterm_drain(runtime: Any, grace: float) -> None:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.raise_signal(signal.SIGTERM)
 
-    def on_sigterm(signum: int, frame: object) -> None:
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
         if state["draining"]:  # a second SIGTERM: stop waiting
             log.warning("server: second SIGTERM: shutting down now")
             if callable(uvicorn_handler):
@@ -194,7 +195,8 @@ def install_message_guard() -> None:
         log.warning("server: refused a malformed message from %s: %s", sid, problem)
         try:
             init_ws_context(sid)
-            await ErrorMessage(content=f"That message could not be read ({problem}). Please send it again.").send()
+            error = ErrorMessage(content=f"That message could not be read ({problem}). Please send it again.")
+            await error.send()  # type: ignore[no-untyped-call]  # chainlit's own annotation gap
         except Exception as exc:  # the session may be gone; nothing else to tell
             log.info("server: could not answer the malformed message: %s", exc)
         return None

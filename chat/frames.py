@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 from providers.base import Chunk
 
@@ -32,7 +32,7 @@ async def frames(
     interval: float = DEFAULT_INTERVAL,
     max_chars: int = DEFAULT_MAX_CHARS,
     clock: Callable[[], float] = time.perf_counter,
-) -> AsyncIterator[Chunk]:
+) -> AsyncGenerator[Chunk, None]:
     """Yield chunks with text merged into frames; chunks carrying a route or finish pass through.
 
     An error from the source is raised after the text that arrived before it has been yielded.

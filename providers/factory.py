@@ -53,9 +53,8 @@ async def open_local(settings: Settings, on_progress: ProgressCallback) -> Local
     from .foundry_engine import open_engine
 
     loaded = await asyncio.to_thread(open_engine, settings, on_progress)
-    provider = FoundryLocalProvider(loaded, settings)
     description = f"{loaded.display_name} on {loaded.device} (Foundry Local, in-process)"
-    return LocalTarget(provider, description, loaded.device, loaded.notice, loaded.load_seconds)
+    return LocalTarget(FoundryLocalProvider(loaded, settings), description, loaded.device, loaded.notice, loaded.load_seconds)
 
 
 def open_cloud(cloud: CloudSettings) -> Provider:

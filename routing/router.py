@@ -16,7 +16,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import Any
@@ -226,7 +226,7 @@ class Router:
         decision: Decision,
         rest: tuple[str, ...],
         started: float,
-    ) -> AsyncIterator[Chunk]:
+    ) -> AsyncGenerator[Chunk, None]:
         attempt = decision.attempts[-1]
         partial: list[str] = []
         chunk: Chunk | None = first
@@ -273,7 +273,7 @@ class Router:
         decision: Decision,
         cause: ChatError,
         started: float,
-    ) -> AsyncIterator[Chunk]:
+    ) -> AsyncGenerator[Chunk, None]:
         """Continue a broken answer on `target`, with the partial answer as the assistant's prefix."""
         log.warning("router: %s failed mid-answer (%s); continuing on %s", decision.target, cause, target.name)
         metrics.FALLBACKS.labels(from_target=decision.target, to_target=target.name).inc()
