@@ -43,7 +43,7 @@ def gw(two_servers: tuple[OpenAIServer, OpenAIServer]) -> Iterator[AppProcess]:
 
 @pytest.fixture
 def servers(two_servers: tuple[OpenAIServer, OpenAIServer]) -> Iterator[tuple[OpenAIServer, OpenAIServer]]:
-    for server, reply, model in zip(two_servers, ("local says hi", "cloud says hi"), ("local-model", "cloud-model")):
+    for server, reply, model in zip(two_servers, ("local says hi", "cloud says hi"), ("local-model", "cloud-model"), strict=True):
         server.behaviour = Behaviour(reply=reply, models=[model])
         server.received.clear()
     yield two_servers
