@@ -181,14 +181,19 @@ class FoundryLocalProvider:
         try:
             loaded = await asyncio.to_thread(lambda: self.loaded.model.is_loaded)
         except Exception as exc:
-            return Health(False, f"Foundry Local error: {exc}", self.loaded.model_id)
+            return Health(False, f"Foundry Local error: {exc}", self.loaded.display_name)
         if not loaded:
-            return Health(False, f"{self.loaded.display_name} is not loaded", self.loaded.model_id)
+            return Health(False, f"{self.loaded.display_name} is not loaded", self.loaded.display_name)
         return Health(
             True,
             f"{self.loaded.display_name} on {self.loaded.device}",
-            self.loaded.model_id,
-            {"device": self.loaded.device, "source": self.loaded.source, "active_streams": len(self._active)},
+            self.loaded.display_name,
+            {
+                "device": self.loaded.device,
+                "source": self.loaded.source,
+                "registration": self.loaded.model_id,
+                "active_streams": len(self._active),
+            },
         )
 
     async def aclose(self) -> None:
