@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from routing.classifier import classify  # noqa: E402
-from routing.privacy import is_private  # noqa: E402
+from privacy.scan import is_private  # noqa: E402
 
 __all__ = ["CORPUS", "main"]
 

@@ -127,7 +127,7 @@ def measure_policies(prompts: tuple[str, ...], repeat: int) -> dict[str, dict[st
 
     # Where the time goes: the two detectors a decision runs, alone.
     from routing.classifier import classify
-    from routing.privacy import scan_text
+    from privacy import scan_text
 
     results["component: privacy scan_text"] = stats(timed(scan_text, prompts, repeat), len(prompts))
     results["component: classify"] = stats(timed(classify, prompts, repeat), len(prompts))
@@ -136,7 +136,7 @@ def measure_policies(prompts: tuple[str, ...], repeat: int) -> dict[str, dict[st
 
 def measure_fallback(prompts: tuple[str, ...], repeat: int) -> dict[str, dict[str, float]]:
     from routing.classifier import classify
-    from routing.privacy import is_private
+    from privacy.scan import is_private
 
     def both(text: str) -> object:
         return is_private([text]), classify(text)

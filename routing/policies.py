@@ -23,7 +23,7 @@ from config import POLICIES, RoutingSettings
 from providers.base import ChatMessage
 
 from .classifier import classify
-from .privacy import scan_text
+from privacy import scan_text
 
 __all__ = ["POLICIES", "Plan", "decide", "private_kinds"]
 

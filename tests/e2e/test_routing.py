@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from routing.privacy import is_private
+from privacy.scan import is_private
 from tests.support.app_process import AppProcess, free_port
 from tests.support.openai_server import Behaviour, OpenAIServer
 from tests.support.sio_client import ChatClient

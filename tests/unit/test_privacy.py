@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from routing.privacy import KINDS, Finding, is_private, scan_conversation, scan_text
+from privacy import KINDS, Finding
+from privacy.scan import is_private, scan_conversation, scan_text
 
 _JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
 _KEY_BODY = "-----BEGIN {}PRIVATE KEY{}-----\nMIIEpAIBAAKCAQEA7bq3Xy9Zk\n-----END PRIVATE KEY-----"
