@@ -104,6 +104,8 @@ class RoutingSettings:
     complexity_threshold: int = DEFAULT_COMPLEXITY_THRESHOLD
     task_table: tuple[tuple[str, str], ...] = tuple(DEFAULT_TASK_TABLE.items())
     privacy_guard: bool = True
+    privacy_timeout: float = 3.0
+    """Seconds the privacy scan may take; past it the conversation is treated as private."""
     retries: int = 2
     """Extra attempts per target for retryable failures (connection, timeout, 429, 5xx)."""
     backoff_initial: float = 0.2
@@ -397,6 +399,7 @@ def _routing(env: Mapping[str, str], has_cloud: bool) -> RoutingSettings:
         or DEFAULT_COMPLEXITY_THRESHOLD,
         task_table=tuple(table.items()),
         privacy_guard=_bool(env, "PRIVACY_GUARD", True),
+        privacy_timeout=_float(env, "PRIVACY_TIMEOUT", 3.0, 0.05, 60.0),
         retries=_int(env, "ROUTER_RETRIES", 2, 0, 10) or 0,
         backoff_initial=_float(env, "ROUTER_BACKOFF", 0.2, 0.0, 60.0),
         backoff_max=_float(env, "ROUTER_BACKOFF_MAX", 2.0, 0.0, 600.0),

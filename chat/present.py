@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from privacy import describe
 from routing.decision import Decision
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ def route_details(decision: Decision) -> str:
         f"**Policy:** {d['policy']}" + (f" — {d['reason']}" if d["reason"] else ""),
     ]
     signals = d["signals"]
+    if isinstance(signals, dict) and (privacy := _privacy_row(signals)):
+        rows.append(privacy)
     if isinstance(signals, dict) and signals:
         rows.append("**Signals:** " + ", ".join(f"{k}={_value(v)}" for k, v in signals.items()))
     timing = []
@@ -78,6 +81,21 @@ def route_details(decision: Decision) -> str:
     head = [r for r in rows if not r.startswith("|") and not r.startswith("\n|")]
     table = [r for r in rows if r.startswith("|") or r.startswith("\n|")]
     return "\n\n".join(head) + ("\n" + "\n".join(table) if table else "")
+
+
+def _privacy_row(signals: dict[str, object]) -> str:
+    """What the guard found, by kind only (never a value)."""
+    if signals.get("privacy_guard") == "off":
+        return "**Privacy:** guard off (PRIVACY_GUARD=off)"
+    if "privacy_error" in signals:
+        return f"**Privacy:** check failed ({signals['privacy_error']}): kept on this machine"
+    kinds = signals.get("private")
+    if not isinstance(kinds, list):
+        return ""
+    if not kinds:
+        return "**Privacy:** scanned every message: no personal data or secrets found"
+    where = " (split across messages)" if signals.get("private_across_messages") else ""
+    return f"**Privacy:** found {', '.join(describe(str(k)) for k in kinds)}{where}: kept on this machine"
 
 
 def _value(value: object) -> str:

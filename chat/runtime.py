@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from config import Settings
 from health import metrics
+from privacy import PrivacyGuard
 from providers.base import Provider
 from providers.factory import LocalTarget, open_cloud, open_local
 from routing import Router
@@ -39,6 +40,8 @@ class AppRuntime:
         self.progress = Progress()
         self.error: str | None = None
         self.router: Router | None = None
+        self.guard = PrivacyGuard(timeout=settings.routing.privacy_timeout)
+        """Scans what could leave the machine; loaded only when a cloud target can be used."""
         self.local: LocalTarget | None = None
         self.started_at = time.monotonic()
         self.ready_seconds: float | None = None
@@ -75,6 +78,9 @@ class AppRuntime:
         return True
 
     def start(self) -> None:
+        if self.settings.cloud is not None and self.settings.routing.privacy_guard:
+            self.guard.start()  # the name model loads in its own thread while the chat model loads
+            self.health_checks.setdefault("privacy", self.guard.check)
         if self._task is None:
             self._task = asyncio.create_task(self._open(), name="open-providers")
 
@@ -90,9 +96,10 @@ class AppRuntime:
             if self.settings.cloud is not None:
                 targets["cloud"] = open_cloud(self.settings.cloud)
                 models["cloud"] = self.settings.cloud.model
-            self.router = Router(targets, self.settings.routing, models=models)
+            self.router = Router(targets, self.settings.routing, models=models, guard=self.guard)
             if self.local.load_seconds is not None:
                 metrics.MODEL_LOAD_SECONDS.set(self.local.load_seconds)
+            await self._check_system_prompt()
             self.state = "ready"
             self.ready_seconds = time.monotonic() - self.started_at
             log.info("runtime: ready in %.2fs: %s", self.ready_seconds, self.local.description)
@@ -104,6 +111,14 @@ class AppRuntime:
             log.error("runtime: no model can be served: %s", self.error)
         finally:
             self._ready.set()
+
+    async def _check_system_prompt(self) -> None:
+        """The operator's SYSTEM_PROMPT goes with every chat turn: say once if it keeps them all local."""
+        if self.settings.cloud is None or not self.settings.routing.privacy_guard:
+            return
+        verdict = await self.guard.assess([self.settings.system_prompt])
+        if verdict.private:
+            log.warning("runtime: SYSTEM_PROMPT: %s: every chat conversation will stay local", verdict.reason)
 
     async def wait_ready(self, timeout: float | None = None) -> bool:
         try:

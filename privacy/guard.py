@@ -17,15 +17,16 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
 from . import people
-from ._types import KINDS, describe
+from ._types import KINDS, Detector, describe
 from .normalize import normalize
-from .scan import FAST_DETECTORS, SLOW_DETECTORS, resolve, scan_normalized
+from .seams import SEAM, joins
+from .scan import FAST_DETECTORS, SLOW_DETECTORS, resolve, run_detectors
 
 __all__ = ["DEFAULT_TIMEOUT", "PrivacyGuard", "Verdict"]
 
@@ -33,7 +34,6 @@ log = logging.getLogger("foundry_chat.privacy")
 
 DEFAULT_TIMEOUT: Final = 3.0
 """Seconds a scan may take before the conversation is treated as private."""
-_SEAM: Final = 64  # characters either side of a message boundary scanned as one text
 _ORDER: Final = {kind: rank for rank, kind in enumerate(KINDS)}
 
 
@@ -70,9 +70,21 @@ class _Entry:
 class PrivacyGuard:
     """Owns the scan cache and the NER worker; one per process, created at start-up."""
 
-    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, cache_size: int = 16_384, slow: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        cache_size: int = 16_384,
+        slow: bool = True,
+        fast_detectors: Sequence[Detector] = FAST_DETECTORS,
+        slow_detectors: Sequence[Detector] = SLOW_DETECTORS,
+        load: Callable[[], None] = people.load,
+    ) -> None:
         self.timeout = timeout
-        self.slow_enabled = slow and bool(SLOW_DETECTORS)
+        self._fast = tuple(fast_detectors)
+        self._slow = tuple(slow_detectors)
+        self._load_model = load
+        self.slow_enabled = slow and bool(self._slow)
         self._cache: OrderedDict[bytes, _Entry] = OrderedDict()
         self._cache_size = cache_size
         self._ner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="privacy-ner")
@@ -88,12 +100,28 @@ class PrivacyGuard:
     def _load(self) -> None:
         started = time.perf_counter()
         try:
-            people.load()
+            self._load_model()
         except Exception as exc:  # reported on every verdict that needs it, never fatal
             self.load_error = f"name detector unavailable: {type(exc).__name__}"
             log.error("privacy: the name detector failed to load (%s): conversations stay local", exc)
             raise
         log.info("privacy: name detector loaded in %.2f s", time.perf_counter() - started)
+
+    def status(self) -> dict[str, object]:
+        """For /readyz: never failing readiness (a broken detector only keeps everything local)."""
+        if not self.slow_enabled:
+            names = "off"
+        elif self._loaded is None:
+            names = "not loaded (loads on the first scan)"
+        elif not self._loaded.done():
+            names = "loading"
+        else:
+            names = "ready" if self.load_error is None else self.load_error
+        detail = "scanning every message" if self.load_error is None else "degraded: every conversation stays local"
+        return {"ok": True, "detail": detail, "names": names, "cached_texts": len(self._cache)}
+
+    async def check(self) -> dict[str, object]:
+        return self.status()
 
     def close(self) -> None:
         self._ner.shutdown(wait=False, cancel_futures=True)
@@ -132,16 +160,17 @@ class PrivacyGuard:
         if slow:
             self.start()
             assert self._loaded is not None
-            self._loaded.result()
+            if self._loaded.exception() is not None:
+                return Verdict(failure=self.load_error)
         entries: list[_Entry | None] = [self._cache.get(_digest(t)) for t in texts]
         missing = [i for i, e in enumerate(entries) if e is None]
         for i, entry in zip(missing, self._fast_many([texts[i] for i in missing], entries, missing), strict=True):
             entries[i] = entry
         if slow:
-            for text, entry in zip(texts, entries, strict=True):
-                assert entry is not None
-                if entry.slow is None:
-                    entry.slow = self._slow_one(text)
+            for text, known in zip(texts, entries, strict=True):
+                assert known is not None
+                if known.slow is None:
+                    known.slow = self._slow_one(text)
         return self._verdict(entries, self._seams(texts) if len(texts) > 1 else frozenset())
 
     def _fast_many(self, texts: Sequence[str], entries: list[_Entry | None], where: list[int]) -> list[_Entry]:
@@ -149,7 +178,7 @@ class PrivacyGuard:
         for text, i in zip(texts, where, strict=True):
             known = entries[i]
             if known is None:
-                known = _Entry(frozenset(h.kind for h in scan_normalized(normalize(text), slow=False)))
+                known = _Entry(frozenset(h.kind for h in resolve(run_detectors(self._fast, normalize(text)))))
                 self._remember(_digest(text), known)
             out.append(known)
         return out
@@ -158,7 +187,8 @@ class PrivacyGuard:
         self.start()
         assert self._loaded is not None
         if not self._loaded.done():
-            await asyncio.wrap_future(self._loaded)  # waits inside the caller's deadline
+            # Waits inside the caller's deadline; a failed load is reported through load_error.
+            await asyncio.wait([asyncio.wrap_future(self._loaded)])
         if self.load_error is not None:
             return
         loop = asyncio.get_running_loop()
@@ -167,23 +197,20 @@ class PrivacyGuard:
             if entry.slow is None:
                 entry.slow = await loop.run_in_executor(self._ner, self._slow_one, text)
 
-    @staticmethod
-    def _slow_one(text: str) -> frozenset[str]:
-        norm = normalize(text)
-        return frozenset(h.kind for detect in SLOW_DETECTORS for h in detect(norm))
+    def _slow_one(self, text: str) -> frozenset[str]:
+        return frozenset(h.kind for h in run_detectors(self._slow, normalize(text)))
 
     def _seams(self, texts: Sequence[str]) -> frozenset[str]:
-        """Kinds found only where one message ends and the next begins (same role or next in line)."""
+        """Kinds found only where one message ends and the next begins (see `privacy.seams`)."""
         found: set[str] = set()
         for a, b in _neighbours(texts):
-            left, right = normalize(a)[-_SEAM:], normalize(b)[:_SEAM]
-            joined = f"{left} {right}"
-            cut = len(left)
-            key = _digest("\x00seam\x00" + joined)
+            key = _digest("\x00seam\x00" + a[-SEAM:] + "\x00" + b[:SEAM])
             cached = self._cache.get(key)
             if cached is None:
-                hits = resolve(h for detect in FAST_DETECTORS for h in detect(joined))
-                cached = _Entry(frozenset(h.kind for h in hits if h.start < cut < h.end))
+                kinds: set[str] = set()
+                for joined, cut in joins(normalize(a[-2 * SEAM :]), normalize(b[: 2 * SEAM])):
+                    kinds.update(h.kind for h in resolve(run_detectors(self._fast, joined)) if h.start < cut < h.end)
+                cached = _Entry(frozenset(kinds))
                 self._remember(key, cached)
             found |= cached.fast
         return frozenset(found)
@@ -203,8 +230,8 @@ class PrivacyGuard:
 
     def _verdict(self, entries: Sequence[_Entry | None], seam: frozenset[str]) -> Verdict:
         kinds = self._sorted(entries, seam)
-        only_seam = bool(seam) and not set(kinds) - seam
-        return Verdict(kinds, seam=only_seam)
+        alone = set(self._sorted(entries, frozenset()))
+        return Verdict(kinds, seam=bool(seam - alone))
 
 
 def _digest(text: str) -> bytes:

@@ -21,6 +21,7 @@ __all__ = [
     "has_hit",
     "is_private",
     "resolve",
+    "run_detectors",
     "scan_conversation",
     "scan_normalized",
     "scan_text",
@@ -41,16 +42,23 @@ def resolve(hits: Iterable[Hit]) -> list[Hit]:
     return kept
 
 
-def _run(detectors: Sequence[Detector], text: str) -> Iterator[Hit]:
+def run_detectors(detectors: Sequence[Detector], text: str) -> Iterator[Hit]:
     for detect in detectors:
         for hit in detect(text):
             yield Hit(*hit)
 
 
+def _detectors(slow: bool) -> tuple[Detector, ...]:
+    if not slow:
+        return FAST_DETECTORS
+    people.load()  # idempotent; the guard loads it ahead of time in its own thread
+    return (*FAST_DETECTORS, *SLOW_DETECTORS)
+
+
 def scan_normalized(text: str, *, slow: bool = True) -> list[Hit]:
-    """Hits in already-normalised text."""
-    detectors = (*FAST_DETECTORS, *SLOW_DETECTORS) if slow else FAST_DETECTORS
-    return resolve(_run(detectors, text))
+    """Hits in already-normalised text (`slow` loads the name model on first use: ~1 s)."""
+    detectors = _detectors(slow)
+    return resolve(run_detectors(detectors, text))
 
 
 def scan_text(text: str, message_index: int = 0, *, slow: bool = True) -> list[Finding]:
@@ -61,7 +69,7 @@ def scan_text(text: str, message_index: int = 0, *, slow: bool = True) -> list[F
 def has_hit(text: str, *, slow: bool = True) -> bool:
     """True as soon as any detector fires on *text* (stops at the first hit)."""
     norm = normalize(text)
-    detectors = (*FAST_DETECTORS, *SLOW_DETECTORS) if slow else FAST_DETECTORS
+    detectors = _detectors(slow)
     return any(next(iter(detect(norm)), None) is not None for detect in detectors)
 
 

@@ -10,22 +10,23 @@ breakers currently allow, so it is cheap (benchmarked in bench/bench_routing.py)
     task         the classifier's label, mapped through the task table
     auto         privacy guard, then health, then task and complexity
 
-Whatever the policy, a conversation with personal data or secrets is planned for local only.
+Whatever the policy, a conversation with personal data or secrets is planned for local only. The
+privacy verdict comes in from the guard (`privacy.PrivacyGuard`, which scans every message of every
+role, trimmed history and message seams); `decide` only reads it. A verdict that could not be
+reached (a detector failed or timed out) is private too: the guard fails closed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-
 from config import POLICIES, RoutingSettings
+from privacy import Verdict
 from providers.base import ChatMessage
 
 from .classifier import classify
-from privacy import scan_text
 
-__all__ = ["POLICIES", "Plan", "decide", "private_kinds"]
+__all__ = ["POLICIES", "Plan", "cloud_possible", "decide"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,18 +40,9 @@ class Plan:
     """Whether a failure mid-answer may continue on the next target in `targets`."""
 
 
-@lru_cache(maxsize=4096)
-def _kinds(text: str) -> tuple[str, ...]:
-    # Each message is scanned once per process: history grows, but old turns hit the cache.
-    return tuple(sorted({f.kind for f in scan_text(text)}))
-
-
-def private_kinds(texts: Sequence[str]) -> list[str]:
-    """The kinds of personal data or secrets found anywhere in `texts` (empty: none)."""
-    found: set[str] = set()
-    for text in texts:
-        found.update(_kinds(text))
-    return sorted(found)
+def cloud_possible(policy: str, settings: RoutingSettings, *, has_cloud: bool) -> bool:
+    """Whether a plan for `policy` could send anything to the cloud (then the guard must scan)."""
+    return has_cloud and policy != "local" and settings.privacy_guard
 
 
 def _other(target: str) -> str:
@@ -64,27 +56,35 @@ def decide(
     *,
     has_cloud: bool,
     available: Mapping[str, bool],
-    extra_private_texts: Sequence[str] = (),
+    privacy: Verdict | None = None,
 ) -> Plan:
-    """Plan who answers. `available[target]` is False while its breaker is open."""
+    """Plan who answers. `available[target]` is False while its breaker is open.
+
+    `privacy` is the guard's verdict on everything that would be sent; None means no scan ran,
+    which is only allowed when the plan cannot involve the cloud (see `cloud_possible`).
+    """
     if policy not in POLICIES:
         raise ValueError(f"unknown routing policy {policy!r}")
     if not has_cloud:
         return Plan(("local",), "local only (no cloud configured)" if policy != "local" else "", {"policy": policy})
 
     signals: dict[str, object] = {"policy": policy}
+    if policy == "local":
+        return Plan(("local",), "", signals)
     if settings.privacy_guard:
-        texts = [m.content for m in messages if m.role != "system"]
-        kinds = private_kinds([*texts, *extra_private_texts])
-        signals["private"] = kinds
-        if kinds:
-            return Plan(("local",), "private data", signals)
+        if privacy is None:  # a caller that skipped the scan: never send unscanned text out
+            return Plan(("local",), "privacy check failed (not scanned): kept local", {**signals, "private": []})
+        signals["private"] = list(privacy.kinds)
+        if privacy.failure is not None:
+            signals["privacy_error"] = privacy.failure
+        if privacy.seam:
+            signals["private_across_messages"] = True
+        if privacy.private:
+            return Plan(("local",), privacy.reason, signals)
     else:
         signals["privacy_guard"] = "off"
 
     last_user = next((m.content for m in reversed(messages) if m.role == "user"), "")
-    if policy == "local":
-        return Plan(("local",), "", signals)
     if policy == "cloud":
         return Plan(("cloud",), "", signals)
     if policy == "local-first":

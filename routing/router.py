@@ -25,12 +25,13 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from config import RoutingSettings
 from health import metrics
+from privacy import PrivacyGuard, Verdict
 from providers.base import ChatMessage, ChatOptions, Chunk, Health, ModelInfo, Provider
 from providers.errors import ChatError, NoRouteAvailable, ProviderUnavailable, RateLimited
 
 from .breaker import CircuitBreaker
 from .decision import Attempt, Decision
-from .policies import Plan, decide
+from .policies import Plan, cloud_possible, decide
 
 __all__ = ["CONTINUE_INSTRUCTION", "Router", "Target"]
 
@@ -63,10 +64,12 @@ class Router:
         *,
         models: Mapping[str, str | None] | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        guard: PrivacyGuard | None = None,
     ) -> None:
         if "local" not in targets:
             raise ValueError("the router needs a 'local' target")
         self.settings = settings or RoutingSettings()
+        self.guard = guard or PrivacyGuard(timeout=self.settings.privacy_timeout)
         self.targets = {
             name: Target(
                 name,
@@ -87,22 +90,25 @@ class Router:
         return self.settings.policy
 
     # --- planning ---------------------------------------------------------------------------------
-    def plan(self, messages: Sequence[ChatMessage], options: ChatOptions) -> Plan:
+    async def plan(self, messages: Sequence[ChatMessage], options: ChatOptions) -> Plan:
         policy = options.policy or self.settings.policy
         available = {name: t.breaker.state != "open" for name, t in self.targets.items()}
-        return decide(
-            policy,
-            messages,
-            self.settings,
-            has_cloud=self.has_cloud,
-            available=available,
-            extra_private_texts=options.privacy_texts,
-        )
+        verdict = None
+        if cloud_possible(policy, self.settings, has_cloud=self.has_cloud):
+            verdict = await self.guard.assess(_outgoing_texts(messages, options))
+        return decide(policy, messages, self.settings, has_cloud=self.has_cloud, available=available, privacy=verdict)
+
+    async def _may_continue_on(self, target: Target, partial: str, messages: Sequence[ChatMessage], options: ChatOptions) -> Verdict | None:
+        """A continuation sends the partial answer too: the cloud gets it only if it is clean."""
+        if target.name == "local" or not self.settings.privacy_guard:
+            return None
+        verdict = await self.guard.assess([*_outgoing_texts(messages, options), partial])
+        return verdict if verdict.private else None
 
     # --- streaming --------------------------------------------------------------------------------
     async def stream(self, messages: Sequence[ChatMessage], options: ChatOptions) -> AsyncIterator[Chunk]:
         started = time.perf_counter()
-        plan = self.plan(messages, options)
+        plan = await self.plan(messages, options)
         decision = Decision(
             target=plan.targets[0],
             model=None,
@@ -275,6 +281,10 @@ class Router:
         started: float,
     ) -> AsyncGenerator[Chunk, None]:
         """Continue a broken answer on `target`, with the partial answer as the assistant's prefix."""
+        if (verdict := await self._may_continue_on(target, partial, messages, options)) is not None:
+            log.warning("router: not continuing on %s: the partial answer holds %s", target.name, verdict.reason)
+            decision.signals["continuation_refused"] = verdict.reason
+            raise cause
         log.warning("router: %s failed mid-answer (%s); continuing on %s", decision.target, cause, target.name)
         metrics.FALLBACKS.labels(from_target=decision.target, to_target=target.name).inc()
         decision.continued_on = target.name
@@ -346,6 +356,7 @@ class Router:
     async def aclose(self) -> None:
         for target in self.targets.values():
             await target.provider.aclose()
+        self.guard.close()
 
 
 _BREAKER_GAUGE = {"closed": 0, "half_open": 1, "open": 2}
@@ -363,6 +374,13 @@ async def _close(stream: AsyncIterator[Chunk]) -> None:
     aclose = getattr(stream, "aclose", None)
     if aclose is not None:
         await aclose()
+
+
+def _outgoing_texts(messages: Sequence[ChatMessage], options: ChatOptions) -> list[str]:
+    """Everything the guard must see, in conversation order: the system prompt, the turns trimmed
+    away (not sent now, but part of the conversation), then every message of every role."""
+    head = [m.content for m in messages[:1] if m.role == "system"]
+    return [*head, *options.privacy_texts, *(m.content for m in messages[len(head) :])]
 
 
 def _ms(started: float) -> float:

@@ -16,6 +16,7 @@ from providers.errors import (
     ProviderUnavailable,
     RateLimited,
 )
+from privacy import Verdict
 from routing import Decision, Router
 from routing.policies import decide
 from routing.router import CONTINUE_INSTRUCTION
@@ -62,7 +63,7 @@ async def run(router: Router, text: str, history: list[ChatMessage] | None = Non
     ],
 )
 def test_policies(policy: str, prompt: str, first: str) -> None:
-    plan = decide(policy, [SYSTEM, ChatMessage("user", prompt)], SETTINGS, has_cloud=True, available={})
+    plan = decide(policy, [SYSTEM, ChatMessage("user", prompt)], SETTINGS, has_cloud=True, available={}, privacy=Verdict())
     assert plan.targets[0] == first, plan
     if policy in ("local", "cloud"):
         assert plan.targets == (first,)
@@ -72,22 +73,22 @@ def test_policies(policy: str, prompt: str, first: str) -> None:
 
 def test_threshold_is_configurable() -> None:
     s = replace(SETTINGS, complexity_threshold=3)
-    assert decide("complexity", [ChatMessage("user", "one two three four")], s, has_cloud=True, available={}).targets[0] == "cloud"
+    assert decide("complexity", [ChatMessage("user", "one two three four")], s, has_cloud=True, available={}, privacy=Verdict()).targets[0] == "cloud"
 
 
 def test_task_table_is_configurable() -> None:
     s = replace(SETTINGS, task_table=(("creative_writing", "local"),))
-    plan = decide("task", [ChatMessage("user", "Write a poem about the sea")], s, has_cloud=True, available={})
+    plan = decide("task", [ChatMessage("user", "Write a poem about the sea")], s, has_cloud=True, available={}, privacy=Verdict())
     assert plan.targets[0] == "local"
 
 
 def test_without_cloud_everything_is_local() -> None:
-    plan = decide("auto", [ChatMessage("user", "Write a poem")], SETTINGS, has_cloud=False, available={})
+    plan = decide("auto", [ChatMessage("user", "Write a poem")], SETTINGS, has_cloud=False, available={}, privacy=Verdict())
     assert plan.targets == ("local",) and "no cloud" in plan.reason
 
 
 def test_health_moves_a_down_target_last() -> None:
-    plan = decide("auto", [ChatMessage("user", "hi")], SETTINGS, has_cloud=True, available={"local": False, "cloud": True})
+    plan = decide("auto", [ChatMessage("user", "hi")], SETTINGS, has_cloud=True, available={"local": False, "cloud": True}, privacy=Verdict())
     assert plan.targets == ("cloud", "local") and plan.reason == "local down"
 
 
@@ -109,7 +110,7 @@ async def test_private_conversations_never_reach_cloud(policy: str, secret: str)
     router, local, cloud = make()
     history = [ChatMessage("user", secret), ChatMessage("assistant", "noted")]
     _, _, decision = await run(router, "Write a long poem about the sea " + "word " * 120, history, policy=policy)
-    assert decision.target == "local" and decision.reason == "private data"
+    assert decision.target == "local" and decision.reason.startswith("private data: ")
     assert cloud.history == [] and len(local.history) == 1
 
 
@@ -134,11 +135,34 @@ async def test_privacy_guard_off_lets_it_through() -> None:
     assert decision.target == "cloud" and len(cloud.history) == 1 and decision.signals["privacy_guard"] == "off"
 
 
-async def test_system_prompt_is_not_scanned() -> None:
+async def test_system_and_developer_messages_are_scanned() -> None:
+    # Open WebUI and RAG clients put user profiles and documents in the system message.
+    router, local, cloud = make()
+    messages = [ChatMessage("system", "User profile: Kari's e-mail is kari@example.no"), ChatMessage("user", "Write a poem")]
+    chunks = [c async for c in router.stream(messages, ChatOptions(policy="cloud"))]
+    decision = next(c.route for c in chunks if isinstance(c.route, Decision))
+    assert cloud.history == [] and len(local.history) == 1
+    assert decision.reason == "private data: e-mail address" and "kari@" not in str(decision.as_dict())
+
+
+async def test_a_number_split_across_messages_stays_local() -> None:
     router, _, cloud = make()
-    messages = [ChatMessage("system", "Support: help@example.com"), ChatMessage("user", "Write a poem")]
-    _ = [c async for c in router.stream(messages, ChatOptions(policy="cloud"))]
-    assert len(cloud.history) == 1
+    history = [ChatMessage("user", "my card is 4111 1111"), ChatMessage("assistant", "Go on.")]
+    _, _, decision = await run(router, "1111 1111 and it expires soon", history, policy="cloud")
+    assert cloud.history == [] and decision.signals["private"] == ["card"]
+    assert decision.signals.get("private_across_messages") is True
+
+
+async def test_a_clean_conversation_goes_to_the_cloud_with_the_scan_recorded() -> None:
+    router, _, cloud = make()
+    _, _, decision = await run(router, "Write a poem about the sea", policy="cloud")
+    assert decision.target == "cloud" and len(cloud.history) == 1 and decision.signals["private"] == []
+
+
+async def test_local_policy_never_scans() -> None:
+    router, _, _ = make()
+    _, _, decision = await run(router, "my email is a@example.com", policy="local")
+    assert decision.target == "local" and "private" not in decision.signals and router.guard.status()["cached_texts"] == 0
 
 
 # --- retries, fallback, breaker -------------------------------------------------------------------
@@ -230,6 +254,16 @@ async def test_mid_stream_failure_of_private_conversation_does_not_continue_on_c
     local.enqueue(Script(tokens=["a", "b"], error_after=1, error_mid=ProviderUnavailable("died", provider="l")))
     with pytest.raises(ProviderUnavailable):
         await run(router, "my email is x@example.com", policy="local-first")
+    assert cloud.history == []
+
+
+async def test_a_partial_answer_with_private_data_does_not_continue_on_cloud() -> None:
+    # The prompt is clean, but the local model's partial answer (sent along on a continuation) is not.
+    router, local, cloud = make()
+    tokens = ["Write to", " ola.nordmann@example.no", " today"]
+    local.enqueue(Script(tokens=tokens, error_after=2, error_mid=ProviderUnavailable("died", provider="l")))
+    with pytest.raises(ProviderUnavailable):
+        await run(router, "draft a short note", policy="local-first")
     assert cloud.history == []
 
 

@@ -7,7 +7,20 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["app.py", "config.py", "logs.py", "server.py", "providers", "routing", "chat", "health", "gateway", "storage", "webgpu"]
+PACKAGES = [
+    "app.py",
+    "config.py",
+    "logs.py",
+    "server.py",
+    "providers",
+    "routing",
+    "privacy",
+    "chat",
+    "health",
+    "gateway",
+    "storage",
+    "webgpu",
+]
 
 
 def test_mypy_strict() -> None:

@@ -1,0 +1,251 @@
+"""E-mail addresses (plain and spelled out), IPv4/IPv6 addresses, MAC addresses and crypto wallets.
+
+Choices (kept from the legacy guard):
+
+* E-mail needs a dotted domain with an alphabetic TLD; ``user@localhost``, ``@property``, ``pkg@1.2.3``,
+  ``icon@2x.png`` do not count, nor SCP remotes (``git@github.com:org/repo``) or URL user parts.
+  Spelled-out forms count when the TLD is a real, common one: ``jane dot doe at example dot com``,
+  ``jane[at]example[dot]com``, ``jane (at) example.com``, ``jane at example.com`` (the last only when
+  the word before "at" is not an ordinary English word: "look at google.com" passes).
+* IPv4 is flagged unless it reads as a version or section number, or identifies no one: ``0.x``,
+  loopback ``127.x``, ``255.x`` masks, the documentation ranges and public resolvers (``8.8.8.8``).
+  Private ranges are flagged (they reveal internal topology). IPv6 skips ``::``, ``::1`` and
+  ``2001:db8::/32`` and needs at least four hex digits; IPv4-mapped forms follow the IPv4 rules.
+* MAC: six hex pairs with ``:`` or ``-`` (one separator throughout) or Cisco ``aabb.ccdd.eeff``;
+  all-zero and broadcast addresses identify no device and pass.
+* Wallets: Bitcoin base58check (P2PKH/P2SH) and bech32/bech32m with their checksums; Ethereum
+  ``0x`` + 40 hex when the casing carries a checksum (mixed case) or a wallet word is near.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from collections.abc import Iterator
+from typing import Final
+
+from ._types import KIND_CRYPTO_WALLET, KIND_EMAIL, KIND_IP_ADDRESS, KIND_MAC_ADDRESS, Hit
+from .ids_common import has_context, mask
+
+__all__ = ["detect_emails", "detect_ips", "detect_macs", "detect_wallets"]
+
+_LOCAL_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
+_NOT_A_TLD: Final = frozenset("png jpg jpeg gif svg webp ico bmp tif tiff css js json html htm".split())
+_EMAIL_DOMAIN_RE: Final = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?P<tld>[A-Za-z]{2,63}|xn--[a-z0-9-]{2,59})(?![A-Za-z0-9-])"
+)
+_COMMON_TLDS: Final = (
+    "com|net|org|edu|gov|mil|int|io|co|me|info|biz|app|dev|ai|eu|uk|de|no|se|dk|fi|fr|es|it|nl|pl|us|ca|au|in|jp|"
+    "ph|tr|ch|at|be|pt|ie|ru|br|mx|kr|cn|nz|za|sg|is|cz|gr|hu|ro|ua|ar|cl|il|ae|hk|tw|online|email|mail|xyz|site"
+)
+_AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+|\s*@\s*)"
+_DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)"
+_SPELLED_RE: Final = re.compile(
+    rf"(?<![\w.@-])(?P<local>[A-Za-z0-9_%+-]+(?:{_DOT}[A-Za-z0-9_%+-]+)*){_AT}"
+    rf"(?P<domain>[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}(?P<tld>{_COMMON_TLDS}))(?![\w-])",
+    re.IGNORECASE,
+)
+_PLAIN_WORDS: Final = frozenset(
+    "look looked looking me us him her them it this that you we they i is are was were be been am and or not "
+    "only just even both stay staying stayed live lives lived work works worked arrive arrived available "
+    "found posted hosted here there meet met see seen seeing online up down out back home site page "
+    "visit visiting located based signed logged sign log click go went".split()
+)
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_IPV4_RE: Final = re.compile(rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?!\w|\.[0-9])")
+_VERSION_CONTEXT_RE: Final = re.compile(
+    r"(?:[=<>~!]=|@|\b(?:v|ver|version|release|rev|revision|build|python|node|java|firmware"
+    r"|kernel|section|chapter|clause|step|figure|table|§))\.?[ \t]*:?[ \t]*$",
+    re.IGNORECASE,
+)
+_PUBLIC_RESOLVERS: Final = frozenset({"8.8.8.8", "8.8.4.4", "1.1.1.1", "1.0.0.1", "9.9.9.9"})
+_IPV4_DOC_PREFIXES: Final = ("192.0.2.", "198.51.100.", "203.0.113.")
+_IPV6_DOC_NET: Final = ipaddress.ip_network("2001:db8::/32")
+_HEX_COLON_DOT: Final = frozenset("0123456789abcdefABCDEF:.")
+_IPV6_FULL_RE: Final = re.compile(r"[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){7}")
+_MAC_RE: Final = re.compile(
+    r"(?<![0-9A-Fa-f:.-])(?:[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}"
+    r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![0-9A-Fa-f:.-]|\.\w)"
+)
+_B58: Final = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_BTC_RE: Final = re.compile(r"(?<![A-Za-z0-9])[13][1-9A-HJ-NP-Za-km-z]{25,34}(?![A-Za-z0-9])")
+_BECH32_RE: Final = re.compile(r"(?<![A-Za-z0-9])(?:bc|BC|tb)1[02-9ac-hj-np-zAC-HJ-NP-Z]{11,71}(?![A-Za-z0-9])")
+_ETH_RE: Final = re.compile(r"(?<![A-Za-z0-9])0x[0-9a-fA-F]{40}(?![0-9a-zA-Z])")
+_WALLET_CONTEXT: Final = re.compile(r"wallet|address|eth|ether|send|pay|deposit|crypto|btc|usdt|metamask", re.I)
+
+
+def _email_hit(text: str, at: int) -> Hit | None:
+    m = _EMAIL_DOMAIN_RE.match(text, at + 1)
+    if m is None or m.group("tld").lower() in _NOT_A_TLD:
+        return None
+    start = at
+    while start > 0 and at - start < 64 and text[start - 1] in _LOCAL_CHARS:
+        start -= 1
+    while start < at and text[start] == ".":
+        start += 1
+    after = text[m.end() : m.end() + 2]
+    scp_remote = len(after) == 2 and after[0] == ":" and not after[1].isspace()
+    url_user = text[max(0, start - 3) : start] == "://"
+    if start == at or scp_remote or url_user:
+        return None
+    return Hit(start, m.end(), KIND_EMAIL, "e-mail address", f"{text[start]}***@{m.group()}")
+
+
+def detect_emails(text: str) -> Iterator[Hit]:
+    """Plain e-mail addresses, then spelled-out ones (see the module docstring)."""
+    at = text.find("@")
+    found = False
+    while at != -1:
+        h = _email_hit(text, at)
+        if h is not None:
+            found = True
+            yield h
+        at = text.find("@", at + 1)
+    if found:
+        return
+    for m in _spelled(text):
+        local, whole = m.group("local"), m.group()
+        if "@" in whole:
+            continue
+        plain_at = re.search(r"\s+at\s+", whole[len(local) :], re.I) is not None
+        if plain_at and local.lower() in _PLAIN_WORDS:
+            continue
+        yield Hit(m.start(), m.end(), KIND_EMAIL, "e-mail address (spelled out)", f"{local[:1]}*** at {m.group('tld')}")
+
+
+_DOMAIN_AFTER_RE: Final = re.compile(r"\s*[A-Za-z0-9-]+(?:\.[A-Za-z]|\s*[\[({<]?\s*dot\b)", re.IGNORECASE)
+_AT_WORD_RE: Final = re.compile(r"[\s\[({<]at[\s\])}>]", re.IGNORECASE)
+
+
+def _spelled(text: str) -> Iterator[re.Match[str]]:
+    """Spelled-out addresses, searched only around each "at" that has a dot or "dot" after it."""
+    done = 0
+    for at in _AT_WORD_RE.finditer(text):
+        if at.start() < done:
+            continue
+        if _DOMAIN_AFTER_RE.match(text, at.end()) is None:
+            continue
+        lo = max(done, at.start() - 80)
+        m = _SPELLED_RE.search(text, lo, min(len(text), at.end() + 100))
+        if m is not None:
+            done = m.end()
+            yield m
+
+
+def _ipv4_hit(text: str, m: re.Match[str]) -> Hit | None:
+    address = m.group()
+    octets = address.split(".")
+    if octets[0] in ("0", "127", "255") or address in _PUBLIC_RESOLVERS or address.startswith(_IPV4_DOC_PREFIXES):
+        return None
+    before = text[max(0, m.start() - 24) : m.start()]
+    if before and _VERSION_CONTEXT_RE.search(before):
+        return None
+    return Hit(m.start(), m.end(), KIND_IP_ADDRESS, "IPv4 address", f"{octets[0]}.{octets[1]}.*.*")
+
+
+def _ipv6_hit(text: str, s: int, e: int) -> Hit | None:
+    while e > s and text[e - 1] == ".":
+        e -= 1  # a sentence's full stop
+    candidate = text[s:e]
+    if (s > 0 and (text[s - 1].isalnum() or text[s - 1] in "_")) or (
+        e < len(text) and (text[e].isalnum() or text[e] in "_")
+    ):
+        return None
+    if sum(c not in ":." for c in candidate) < 4:
+        return None
+    try:
+        address = ipaddress.IPv6Address(candidate)
+    except ValueError:
+        return None
+    mapped = address.ipv4_mapped
+    if mapped is not None:
+        v4 = str(mapped)
+        if v4.split(".")[0] in ("0", "127", "255") or v4 in _PUBLIC_RESOLVERS or v4.startswith(_IPV4_DOC_PREFIXES):
+            return None
+    elif address.is_loopback or address.is_unspecified or address in _IPV6_DOC_NET:
+        return None
+    return Hit(s, e, KIND_IP_ADDRESS, "IPv6 address", candidate.split(":", 1)[0] + ":****:…")
+
+
+def detect_ips(text: str) -> Iterator[Hit]:
+    """IPv4 and IPv6 addresses that point at someone's machine or network."""
+    if "." in text and any(d in text for d in "0123456789"):
+        for m in _IPV4_RE.finditer(text):
+            h = _ipv4_hit(text, m)
+            if h is not None:
+                yield h
+    if ":" not in text:
+        return
+    at = text.find("::")
+    while at != -1:
+        s, e = at, at + 2
+        while s > 0 and text[s - 1] in _HEX_COLON_DOT:
+            s -= 1
+        while e < len(text) and text[e] in _HEX_COLON_DOT:
+            e += 1
+        h = _ipv6_hit(text, s, e)
+        if h is not None:
+            yield h
+        at = text.find("::", e)
+    if text.count(":") >= 6:
+        for m in _IPV6_FULL_RE.finditer(text):
+            e = m.end()
+            while e < len(text) and text[e] in _HEX_COLON_DOT:
+                e += 1
+            h = _ipv6_hit(text, m.start(), e)
+            if h is not None:
+                yield h
+
+
+def detect_macs(text: str) -> Iterator[Hit]:
+    """MAC addresses in colon, dash or Cisco dot notation."""
+    if not (text.count(":") >= 5 or text.count("-") >= 5 or text.count(".") >= 2):
+        return
+    for m in _MAC_RE.finditer(text):
+        hexes = re.sub(r"[:.-]", "", m.group()).lower()
+        if len(set(hexes)) == 1 and hexes[0] in "0f":
+            continue
+        yield Hit(m.start(), m.end(), KIND_MAC_ADDRESS, "MAC address", m.group()[:8] + "…")
+
+
+def _base58check(value: str) -> bool:
+    number = 0
+    for ch in value:
+        number = number * 58 + _B58.index(ch)
+    raw = number.to_bytes(25, "big") if number.bit_length() <= 200 else b""
+    if len(raw) != 25:
+        return False
+    return hashlib.sha256(hashlib.sha256(raw[:21]).digest()).digest()[:4] == raw[21:]
+
+
+_BECH32_CHARS: Final = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+
+def _bech32(value: str) -> bool:
+    hrp, data = value.lower().rsplit("1", 1)
+    values = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp] + [_BECH32_CHARS.index(c) for c in data]
+    chk = 1
+    for v in values:
+        top = chk >> 25
+        chk = (chk & 0x1FFFFFF) << 5 ^ v
+        for i, gen in enumerate((0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)):
+            chk ^= gen if (top >> i) & 1 else 0
+    return chk in (1, 0x2BC830A3)  # bech32, bech32m
+
+
+def detect_wallets(text: str) -> Iterator[Hit]:
+    """Bitcoin and Ethereum addresses (checksummed, or with a wallet word for plain-case Ethereum)."""
+    for m in _BTC_RE.finditer(text):
+        if _base58check(m.group()):
+            yield Hit(m.start(), m.end(), KIND_CRYPTO_WALLET, "Bitcoin address", mask(m.group(), 4))
+    if "1" in text:
+        for m in _BECH32_RE.finditer(text):
+            if _bech32(m.group()):
+                yield Hit(m.start(), m.end(), KIND_CRYPTO_WALLET, "Bitcoin address", mask(m.group(), 4))
+    if "0x" in text:
+        for m in _ETH_RE.finditer(text):
+            body = m.group()[2:]
+            mixed = body != body.lower() and body != body.upper()
+            if mixed or has_context(text, m.start(), m.end(), _WALLET_CONTEXT):
+                yield Hit(m.start(), m.end(), KIND_CRYPTO_WALLET, "Ethereum address", mask(m.group(), 4))

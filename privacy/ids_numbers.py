@@ -1,0 +1,199 @@
+"""Number-shaped identifiers: cards, IBANs, bank accounts, national identity and tax numbers.
+
+One regex pass finds *chains*: alphanumeric tokens that hold a digit, joined by the separators people
+type inside numbers (spaces, dots, dashes, slashes, mixed, even one digit at a time), with at most a
+short letter token in front (``DE 136 695 976``, ``HRB 1234``) and one behind (``AA 12 34 56 B``).
+Each chain is then cut into runs of whole tokens, longest first, and each run's compact upper-case
+form is tried against :data:`privacy.ids_rules.RULES`; the first rule that accepts a run claims it.
+Weak rules are only tried when a context word is near or the message is the number alone, which is
+also what keeps this pass cheap on prose.
+
+Not detected here: phone numbers (:mod:`privacy.ids_phones`), dates of birth (a colleague's), and
+anything whose only evidence is its length (a bare 9-digit number with no checksum and no context).
+Values that look like dates, times or versions (``2024-01-15``, ``1.24.3``) are never weak candidates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Final
+
+from ._types import KIND_IBAN, Hit
+from .ids_common import has_context, hit, is_bare
+from .ids_rules import RULES, Rule
+
+__all__ = ["detect_ibans", "detect_numbers"]
+
+_CHAIN_RE: Final = re.compile(
+    r"(?<![A-Za-z0-9_])(?:[A-Za-z]{1,3}[ .-]{1,2})?"
+    r"[A-Za-z]*[0-9][A-Za-z0-9]*"
+    r"(?:[ ./-]{1,3}[A-Za-z]{0,4}[0-9][A-Za-z0-9]*)*"
+    r"(?:[ -][A-Za-z]{1,2}(?![A-Za-z0-9]))?"
+)
+_DIGIT_RE: Final = re.compile(r"[0-9]")
+_TOKEN_RE: Final = re.compile(r"[A-Za-z0-9]+")
+_DATE_LIKE_RE: Final = re.compile(
+    r"(?:19|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./]\d\d?|\d\d?[-./](?:0?[1-9]|1[0-2])[-./](?:19|20)?\d\d|\d+(?:\.\d+){2,}"
+)
+_MIN_LEN: Final = 4
+_MAX_LEN: Final = 34
+_MAX_TOKENS: Final = 24
+_IBAN_RE: Final = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[ .-]?[A-Za-z0-9]){11,34}")
+
+
+def _first_digit(text: str) -> int:
+    first = len(text)
+    for digit in "0123456789":
+        at = text.find(digit, 0, first)
+        if at != -1:
+            first = at
+    return first
+
+
+class _Run:
+    """One candidate: the value as written, its compact form and, lazily, its context."""
+
+    __slots__ = ("_bare", "_ctx", "compact", "end", "start", "text")
+
+    def __init__(self, text: str, start: int, end: int, compact: str) -> None:
+        self.text, self.start, self.end, self.compact = text, start, end, compact
+        self._ctx: dict[int, bool] = {}
+        self._bare: bool | None = None
+
+    @property
+    def value(self) -> str:
+        return self.text[self.start : self.end]
+
+    def weak_allowed(self, rule: Rule) -> bool:
+        if rule.bare_ok:
+            if self._bare is None:
+                self._bare = is_bare(self.text, self.start, self.end)
+            if self._bare:
+                return True
+        for words in rule.contexts:
+            key = id(words)
+            if key not in self._ctx:
+                self._ctx[key] = has_context(self.text, self.start, self.end, words)
+            if self._ctx[key]:
+                return True
+        return False
+
+
+def _accepts(rule: Rule, run: _Run, date_like: bool) -> bool:
+    if not rule.form.fullmatch(run.compact):
+        return False
+    if rule.strong:
+        return rule.check(run.compact)
+    if rule.shape is not None and rule.shape.fullmatch(run.value) and rule.check(run.compact):
+        return True
+    return not date_like and run.weak_allowed(rule) and rule.check(run.compact)
+
+
+def _width(rule: Rule) -> tuple[int, int]:
+    try:  # the regex parser knows each form's shortest and longest match
+        from re import _parser  # type: ignore[attr-defined]
+
+        low, high = _parser.parse(rule.form.pattern).getwidth()
+        return int(low), int(high)
+    except Exception:  # another Python: try the rule on every length
+        return 0, _MAX_LEN
+
+
+_WIDTHS: Final = [(rule, *_width(rule)) for rule in RULES]
+#: Rules that can match a compact value of each length, in table order (most candidates try few rules).
+_BY_LENGTH: Final = {n: tuple(r for r, lo, hi in _WIDTHS if lo <= n <= hi) for n in range(_MAX_LEN + 1)}
+
+
+def _claim(run: _Run) -> Hit | None:
+    date_like = _DATE_LIKE_RE.fullmatch(run.value) is not None
+    for rule in _BY_LENGTH[len(run.compact)]:
+        if _accepts(rule, run, date_like):
+            return hit(run.start, run.end, rule.kind, rule.label, run.value, 2)
+    return None
+
+
+def _chain_hits(text: str, tokens: list[tuple[int, int]]) -> Iterator[Hit]:
+    i = 0
+    n = len(tokens)
+    while i < n:
+        claimed = None
+        compact = ""
+        pieces = [text[s:e].upper() for s, e in tokens[i : i + _MAX_TOKENS]]
+        prefix = [0]
+        for piece in pieces:
+            prefix.append(prefix[-1] + len(piece))
+        for j in range(len(pieces), 0, -1):
+            length = prefix[j]
+            if not _MIN_LEN <= length <= _MAX_LEN or not _BY_LENGTH[length]:
+                continue
+            compact = "".join(pieces[:j])
+            claimed = _claim(_Run(text, tokens[i][0], tokens[i + j - 1][1], compact))
+            if claimed is not None:
+                yield claimed
+                i += j
+                break
+        if claimed is None:
+            i += 1
+
+
+def detect_numbers(text: str) -> Iterator[Hit]:
+    """National IDs, tax numbers, cards and bank numbers (see the module docstring)."""
+    first = _first_digit(text)
+    if first == len(text):
+        return
+    pos, done = first, 0
+    while pos < len(text):
+        # Jump to the next digit, then let the chain regex start a few characters before it.
+        digit = _DIGIT_RE.search(text, pos)
+        if digit is None:
+            return
+        chain = _CHAIN_RE.search(text, max(done, digit.start() - 10))
+        if chain is None:
+            return
+        s, e = chain.span()
+        pos = done = max(e, digit.end())
+        if e - s < _MIN_LEN:
+            continue
+        tokens = [(s + m.start(), s + m.end()) for m in _TOKEN_RE.finditer(chain.group())]
+        yield from _chain_hits(text, tokens)
+
+
+_IBAN_LENGTHS: Final = {
+    entry[:2]: int(entry[2:])
+    for entry in (
+        "AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BI27 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DJ27 DK18 DO28 EE20 "
+        "EG29 ES24 FI18 FK18 FO18 FR27 GB22 GE22 GI23 GL18 GR27 GT28 HN28 HR21 HU28 IE22 IL23 IQ23 IS26 IT27 JO30 "
+        "KW30 KZ20 LB28 LC32 LI21 LT20 LU20 LV21 LY25 MC27 MD24 ME22 MK19 MN20 MR27 MT31 MU30 NI28 NL18 NO15 OM23 "
+        "PK24 PL28 PS29 PT25 QA29 RO24 RS22 RU33 SA24 SC31 SD18 SE24 SI19 SK24 SM27 SO23 ST25 SV28 TL23 TN24 TR26 "
+        "UA29 VA22 VG24 XK20 YE30"
+    ).split()
+}
+
+
+def detect_ibans(text: str) -> Iterator[Hit]:
+    """IBANs of every country, any case, with spaces, dashes or dots between the characters."""
+    if _first_digit(text) == len(text):
+        return
+    for m in _IBAN_RE.finditer(text):
+        want = _IBAN_LENGTHS.get(m.group()[:2].upper())
+        if want is None:
+            continue
+        chars = 0
+        end = m.start()
+        for end in range(m.start(), m.end()):
+            if text[end].isalnum():
+                chars += 1
+                if chars == want:
+                    break
+        if chars != want:
+            continue
+        value = text[m.start() : end + 1]
+        compact = "".join(c for c in value if c.isalnum()).upper()
+        if _iban_ok(compact) and not (end + 1 < len(text) and text[end + 1].isalnum()):
+            yield hit(m.start(), end + 1, KIND_IBAN, "IBAN bank account number", value, 4)
+
+
+def _iban_ok(compact: str) -> bool:
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1

@@ -1,0 +1,126 @@
+"""Phone numbers of every country, validated with `phonenumbers` metadata.
+
+Candidates come from one regex pass over digit runs with the separators people type (spaces, dots,
+dashes, slashes, parentheses). Then:
+
+* ``+`` or ``00`` in front: parsed as international, accepted when the number is valid for its country;
+* national forms are tried against :data:`REGIONS` only when something says "phone": a context word
+  (phone, tel, mobile, ring, nummer, telefon, whatsapp, sms, ...), the message being the number alone,
+  or a phone grouping (a trunk ``0`` with separators, ``(415) 555-0132``, ``555-123-4567``,
+  ``912 34 567``).  A bare digit run in prose is never a phone on its own.
+
+Rejected before any parsing: dates, times, versions (``1.24.3``), ranges (``100-200``), prices
+(a currency sign next to it) and runs after "order", "invoice", "ticket", "ref", "#".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Final
+
+import phonenumbers
+
+from ._types import KIND_PHONE, Hit
+from .ids_common import PHONE_CONTEXT, has_context, hit, is_bare
+
+__all__ = ["REGIONS", "detect_phones"]
+
+#: Regions whose national forms (no country code) are recognised, most likely first.
+REGIONS: Final = (
+    "NO", "SE", "DK", "FI", "DE", "GB", "FR", "ES", "IT", "NL", "PL", "US", "AU", "IN", "JP", "PH", "TR",
+    "CN", "BR", "IL", "MX", "KR", "ZA", "NG", "SG", "IE", "BE", "AT", "CH", "PT",
+)  # fmt: skip
+_CANDIDATE_RE: Final = re.compile(
+    r"(?<![\w+.,/-])(?P<intl>\+ ?|00)?(?:\(\d{1,4}\)[ .-]?)?\d[\d().\-/ ]{5,22}\d(?![\w]|[.,/-]\d)"
+)
+_NOT_PHONE_RE: Final = re.compile(
+    r"(?:19|20)\d\d[-./]\d\d?[-./]\d\d?|\d\d?[-./]\d\d?[-./](?:19|20)?\d\d|\d+(?:\.\d+){1,2}|\d+ ?[-/] ?\d+"
+)
+_BUSINESS_BEFORE_RE: Final = re.compile(
+    r"(?:order|invoice|ticket|ref|reference|case|po|sku|isbn|id|build|version|#)[\s:#-]*$", re.I
+)
+_NEIGHBOUR_BEFORE_RE: Final = re.compile(r"[A-Za-z]*\d[A-Za-z0-9]*[ .-]$")
+_NEIGHBOUR_AFTER_RE: Final = re.compile(r"[ .-][A-Za-z]*\d")
+#: Regions tried for a bare run of digits with no trunk "0", no separators and no context word.
+_BARE_REGIONS: Final = ("US", "TR", "IN")
+_CORE_REGIONS: Final = REGIONS[:17]
+_CURRENCY: Final = frozenset("$€£¥₹")
+_GROUPED_RE: Final = re.compile(
+    r"0\d{1,4}[ .\-/]\d[\d .\-/]{4,}|\(?0?\d{1,4}\)[ .-]?\d[\d .-]{4,}|[2-9]\d\d[ .-]\d{3}[ .-]\d{4}"
+    r"|[2-9]\d{2} \d\d \d{3}|[2-9]\d(?: \d\d){3}|5\d\d(?:[ .-]\d{3}[ .-]\d\d[ .-]\d\d)"
+)
+
+
+def _intl(candidate: str) -> bool:
+    raw = candidate.lstrip()
+    raw = "+" + raw[2:] if raw.startswith("00") else raw
+    try:
+        number = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(number)
+
+
+def _national(digits: str, value: str, regions: tuple[str, ...]) -> bool:
+    for region in regions:
+        try:
+            number = phonenumbers.parse(digits, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return True
+    # Fictional and unassigned NANP numbers, "(555) 123-4567": the shape says it all.
+    return value.startswith("(") and len(digits) == 10
+
+
+def _rejected(text: str, start: int, end: int, value: str) -> bool:
+    if _NOT_PHONE_RE.fullmatch(value) and not has_context(text, start, end, PHONE_CONTEXT):
+        return True
+    if (start > 0 and text[start - 1] in _CURRENCY) or (start > 1 and text[start - 2] in _CURRENCY):
+        return True
+    if end < len(text) and text[end : end + 2].strip()[:1] in _CURRENCY:
+        return True
+    groups = re.split(r"[ .\-/()]+", value.strip("()"))
+    if len(groups) > 1 and all(len(g) == 4 and g[:2] in ("19", "20") for g in groups):
+        return True  # a list of years
+    if re.fullmatch(r"\d{1,3}(?:\.\d{1,3}){3}", value):
+        return True  # a dotted quad reads as an (invalid) IP address
+    if _NEIGHBOUR_BEFORE_RE.search(text, max(0, start - 12), start) or _NEIGHBOUR_AFTER_RE.match(text, end):
+        return True  # one group of a longer code (an IBAN, a card) or a table row
+    return _BUSINESS_BEFORE_RE.search(text, max(0, start - 16), start) is not None
+
+
+def detect_phones(text: str) -> Iterator[Hit]:
+    """Phone numbers, international or national (see the module docstring)."""
+    if not any(d in text for d in "0123456789"):
+        return
+    for m in _CANDIDATE_RE.finditer(text):
+        start, end = m.span()
+        value = m.group().rstrip(" ")
+        end = start + len(value)
+        digits = "".join(c for c in value if c.isdigit())
+        if not 7 <= len(digits) <= 15:
+            continue
+        if m.group("intl"):
+            if _intl(value):
+                yield hit(start, end, KIND_PHONE, "phone number", value, 2)
+            continue
+        if _rejected(text, start, end, value):
+            continue
+        regions = _regions(text, start, end, value, digits)
+        if regions and _national(digits, value, regions):
+            yield hit(start, end, KIND_PHONE, "phone number", value, 2)
+
+
+def _regions(text: str, start: int, end: int, value: str, digits: str) -> tuple[str, ...]:
+    """Which regions' national forms to try: all with a context word, fewer on shape or bareness alone."""
+    if has_context(text, start, end, PHONE_CONTEXT):
+        return REGIONS
+    if _GROUPED_RE.fullmatch(value):
+        return _CORE_REGIONS
+    if not is_bare(text, start, end):
+        return ()
+    if digits[0] == "0":
+        return _CORE_REGIONS
+    return _BARE_REGIONS if len(digits) == 10 and value == digits else ()

