@@ -31,7 +31,14 @@ CORPORA = {
     "chat": DATA / "chat_corpus.jsonl",
 }
 
-__all__ = ["CORPORA", "Case", "Score", "load", "score"]
+__all__ = ["CORPORA", "POLICY_NEGATIVES", "Case", "Score", "load", "score"]
+
+#: Negatives of the chat corpus that the guard flags on purpose (docs/privacy.md says why); scored
+#: as their own rows so that they neither hide in nor inflate the prose false-alarm rate.
+POLICY_NEGATIVES = {
+    "private_ip": "policy_private_ip",  # RFC 1918 addresses: internal topology; Presidio labels them positive
+    "company_org_number": "policy_business_id",  # sole traders' numbers identify a person
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +75,14 @@ def load(path: Path) -> Iterator[Case]:
         if not line.strip():
             continue
         row = json.loads(line)
+        kind = row.get("type") or row.get("type_hint") or "?"
+        if row["label"] == "negative" and row.get("form") in POLICY_NEGATIVES:
+            kind = POLICY_NEGATIVES[row["form"]]
         yield Case(
             id=row["id"],
             text=row.get("text", ""),
             positive=row["label"] == "positive",
-            type=row.get("type") or row.get("type_hint") or "?",
+            type=kind,
             messages=tuple(row.get("messages") or ()),
             in_scope=bool(row.get("in_scope", True)),
         )

@@ -16,6 +16,9 @@ __all__ = [
     "FALLBACKS",
     "MESSAGES",
     "MODEL_LOAD_SECONDS",
+    "PRIVACY_FINDINGS",
+    "PRIVACY_SCAN_SECONDS",
+    "PRIVACY_VERDICTS",
     "ROUTE_DECISIONS",
     "TOKENS_PER_SECOND",
     "TTFT_SECONDS",
@@ -43,3 +46,12 @@ TOKENS_PER_SECOND = Histogram(
     buckets=(1, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000),
 )
 MODEL_LOAD_SECONDS = Gauge("foundry_chat_model_load_seconds", "How long the local model took to load")
+PRIVACY_VERDICTS = Counter(
+    "foundry_chat_privacy_verdicts", "Privacy scans of turns that could reach the cloud, by result", ["result"]
+)
+PRIVACY_FINDINGS = Counter("foundry_chat_privacy_findings", "Turns kept local, by kind of data found", ["kind"])
+PRIVACY_SCAN_SECONDS = Histogram(
+    "foundry_chat_privacy_scan_seconds",
+    "Time the privacy guard added to a turn",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3),
+)

@@ -8,7 +8,8 @@ look-alikes); separators inside numbers, case and spelled-out forms are handled 
   identity, tax, passport, driving-licence, health-insurance, professional and company numbers for
   EU/EEA, UK, US, CA, AU, IN, KR, SG, TH, TR, ZA, PH and more, with their checksums (`python-stdnum`);
 * :mod:`privacy.ids_phones` — phone numbers of every country (`phonenumbers`);
-* :mod:`privacy.ids_network` — e-mail (also "jane dot doe at example dot com"), IPv4/IPv6, MAC, wallets;
+* :mod:`privacy.ids_network` — e-mail (also "jane dot doe at example dot com"), IPv4/IPv6, MAC;
+* :mod:`privacy.ids_wallets` — crypto wallets (Base58Check, XRP, bech32, Ethereum, Solana with context);
 * :mod:`privacy.ids_formats` — vehicle registrations and postcodes.
 
 Out of scope on purpose (Presidio types this module does not flag):
@@ -28,9 +29,10 @@ from typing import Final
 
 from ._types import Detector
 from .ids_formats import detect_formats
-from .ids_network import detect_emails, detect_ips, detect_macs, detect_wallets
+from .ids_network import detect_emails, detect_ips, detect_macs
 from .ids_numbers import detect_ibans, detect_numbers
 from .ids_phones import detect_phones
+from .ids_wallets import detect_wallets
 
 __all__ = ["DETECTORS"]
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Final, NamedTuple
 
 from ._types import KIND_POSTAL_ADDRESS, KIND_VEHICLE, Hit
-from .ids_common import PLATE_CONTEXT, POSTCODE_CONTEXT, has_context, hit, is_bare
+from .ids_common import PLATE_CONTEXT, POSTCODE_CONTEXT, has_context, hit, is_alone
 
 __all__ = ["detect_formats"]
 
@@ -91,5 +91,5 @@ def _window_hits(text: str, lo: int, hi: int, formats: tuple[_Format, ...]) -> I
             start, end = m.span()
             value = m.group()
             strong = fmt.strong is not None and fmt.strong.fullmatch(value) is not None
-            if strong or (fmt.bare_ok and is_bare(text, start, end)) or has_context(text, start, end, fmt.context):
+            if strong or (fmt.bare_ok and is_alone(text, start, end)) or has_context(text, start, end, fmt.context):
                 yield hit(start, end, fmt.kind, fmt.label, value, 1)

@@ -1,4 +1,4 @@
-"""E-mail addresses (plain and spelled out), IPv4/IPv6 addresses, MAC addresses and crypto wallets.
+"""E-mail addresses (plain and spelled out), IPv4/IPv6 addresses and MAC addresses (wallets: ids_wallets).
 
 Choices (kept from the legacy guard):
 
@@ -6,29 +6,30 @@ Choices (kept from the legacy guard):
   ``icon@2x.png`` do not count, nor SCP remotes (``git@github.com:org/repo``) or URL user parts.
   Spelled-out forms count when the TLD is a real, common one: ``jane dot doe at example dot com``,
   ``jane[at]example[dot]com``, ``jane (at) example.com``, ``jane at example.com`` (the last only when
-  the word before "at" is not an ordinary English word: "look at google.com" passes).
+  the word before "at" is not an ordinary English word: "look at google.com" passes), and the same
+  with "at"/"dot" in other languages (``ola punktum nordmann krøllalfa firma punktum no``, "snabel-a",
+  "Klammeraffe", "arobase", "arroba", "chiocciola", "małpa").
 * IPv4 is flagged unless it reads as a version or section number, or identifies no one: ``0.x``,
   loopback ``127.x``, ``255.x`` masks, the documentation ranges and public resolvers (``8.8.8.8``).
   Private ranges are flagged (they reveal internal topology). IPv6 skips ``::``, ``::1`` and
   ``2001:db8::/32`` and needs at least four hex digits; IPv4-mapped forms follow the IPv4 rules.
-* MAC: six hex pairs with ``:`` or ``-`` (one separator throughout) or Cisco ``aabb.ccdd.eeff``;
-  all-zero and broadcast addresses identify no device and pass.
-* Wallets: Bitcoin base58check (P2PKH/P2SH) and bech32/bech32m with their checksums; Ethereum
-  ``0x`` + 40 hex when the casing carries a checksum (mixed case) or a wallet word is near.
+  Spelled-out IPv4 (``63 dot 63 dot 29 dot 128``) follows the same rules.
+* MAC: six hex pairs with ``:`` or ``-`` (one separator throughout) or Cisco ``aabb.ccdd.eeff``
+  anywhere; 12 bare hex digits (``001A2B3C4D5E``) only next to "MAC", "MAC address", "physical address",
+  "hwaddr", "bssid" (else they are hash fragments); all-zero and broadcast addresses pass.
 """
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import re
 from collections.abc import Iterator
 from typing import Final
 
-from ._types import KIND_CRYPTO_WALLET, KIND_EMAIL, KIND_IP_ADDRESS, KIND_MAC_ADDRESS, Hit
-from .ids_common import has_context, mask
+from ._types import KIND_EMAIL, KIND_IP_ADDRESS, KIND_MAC_ADDRESS, Hit
+from .ids_common import has_context
 
-__all__ = ["detect_emails", "detect_ips", "detect_macs", "detect_wallets"]
+__all__ = ["detect_emails", "detect_ips", "detect_macs"]
 
 _LOCAL_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
 _NOT_A_TLD: Final = frozenset("png jpg jpeg gif svg webp ico bmp tif tiff css js json html htm".split())
@@ -39,8 +40,13 @@ _COMMON_TLDS: Final = (
     "com|net|org|edu|gov|mil|int|io|co|me|info|biz|app|dev|ai|eu|uk|de|no|se|dk|fi|fr|es|it|nl|pl|us|ca|au|in|jp|"
     "ph|tr|ch|at|be|pt|ie|ru|br|mx|kr|cn|nz|za|sg|is|cz|gr|hu|ro|ua|ar|cl|il|ae|hk|tw|online|email|mail|xyz|site"
 )
-_AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+|\s*@\s*)"
-_DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)"
+# "at" and "dot" as people spell them out, in several languages (Norwegian/Danish "krøllalfa", "punktum";
+# Swedish "snabel-a", "punkt"; German "Klammeraffe"; French "arobase", "point"; Spanish/Portuguese "arroba",
+# "punto"/"ponto"; Italian "chiocciola"; Polish "małpa", "kropka"; Finnish "ät", "piste").
+_AT_WORDS = r"at|krøllalfa|krollalfa|alfakrøll|snabel-?a|klammeraffe|arobase|arroba|chiocciola|ma[lł]pa|ät"
+_DOT_WORDS = r"dot|punktum|punkt|prick|point|punto|ponto|kropka|piste"
+_AT = rf"(?:\s*[\[({{<]\s*(?:{_AT_WORDS})\s*[\])}}>]\s*|\s+(?:{_AT_WORDS})\s+|\s*@\s*)"
+_DOT = rf"(?:\s*[\[({{<]\s*(?:{_DOT_WORDS})\s*[\])}}>]\s*|\s+(?:{_DOT_WORDS})\s+|\.)"
 _SPELLED_RE: Final = re.compile(
     rf"(?<![\w.@-])(?P<local>[A-Za-z0-9_%+-]+(?:{_DOT}[A-Za-z0-9_%+-]+)*){_AT}"
     rf"(?P<domain>[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}(?P<tld>{_COMMON_TLDS}))(?![\w-])",
@@ -66,13 +72,18 @@ _HEX_COLON_DOT: Final = frozenset("0123456789abcdefABCDEF:.")
 _IPV6_FULL_RE: Final = re.compile(r"[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){7}")
 _MAC_RE: Final = re.compile(
     r"(?<![0-9A-Fa-f:.-])(?:[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}"
-    r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![0-9A-Fa-f:.-]|\.\w)"
+    r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![0-9A-Fa-f:-]|\.[0-9A-Za-z])"  # a full stop may follow
 )
-_B58: Final = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_BTC_RE: Final = re.compile(r"(?<![A-Za-z0-9])[13][1-9A-HJ-NP-Za-km-z]{25,34}(?![A-Za-z0-9])")
-_BECH32_RE: Final = re.compile(r"(?<![A-Za-z0-9])(?:bc|BC|tb)1[02-9ac-hj-np-zAC-HJ-NP-Z]{11,71}(?![A-Za-z0-9])")
-_ETH_RE: Final = re.compile(r"(?<![A-Za-z0-9])0x[0-9a-fA-F]{40}(?![0-9a-zA-Z])")
-_WALLET_CONTEXT: Final = re.compile(r"wallet|address|eth|ether|send|pay|deposit|crypto|btc|usdt|metamask", re.I)
+_MAC_COMPACT_RE: Final = re.compile(r"(?<![0-9A-Za-z_])(?=[A-Fa-f]*[0-9])[0-9A-Fa-f]{12}(?![0-9A-Za-z_])")
+# "mac" alone is too weak ("the mac build" next to a commit hash): upper-case MAC, or "mac" as an address.
+_MAC_CONTEXT: Final = re.compile(
+    r"\bMAC\b|(?i:\bmac(?:[ -]?ad+res+e?n?|\s*[:=]|\s+(?:is|er|ist|es|est|är|of|for)\b)|physical address|"
+    r"fysisk adresse|hwaddr|lladdr|bssid|ether(?:net)? ?(?:address|addr)|hardware (?:address|ethernet))"
+)
+_MAC_HINTS: Final = ("mac", "physical", "fysisk", "hwaddr", "lladdr", "bssid", "ether", "hardware")
+_IPV4_SPELLED_RE: Final = re.compile(
+    rf"(?<![\w.]){_OCTET}(?:\s*(?:\s[\[(]?dot[\])]?\s|[\[(]dot[\])])\s*{_OCTET}){{3}}(?![\w.])", re.IGNORECASE
+)
 
 
 def _email_hit(text: str, at: int) -> Hit | None:
@@ -114,14 +125,33 @@ def detect_emails(text: str) -> Iterator[Hit]:
         yield Hit(m.start(), m.end(), KIND_EMAIL, "e-mail address (spelled out)", f"{local[:1]}*** at {m.group('tld')}")
 
 
-_DOMAIN_AFTER_RE: Final = re.compile(r"\s*[A-Za-z0-9-]+(?:\.[A-Za-z]|\s*[\[({<]?\s*dot\b)", re.IGNORECASE)
+_DOMAIN_AFTER_RE: Final = re.compile(
+    rf"\s*[A-Za-z0-9-]+(?:\.[A-Za-z]|\s*[\[({{<]?\s*(?:{_DOT_WORDS})\b)", re.IGNORECASE
+)
 _AT_WORD_RE: Final = re.compile(r"[\s\[({<]at[\s\])}>]", re.IGNORECASE)
+_ANY_AT_WORD_RE: Final = re.compile(rf"[\s\[({{<](?:{_AT_WORDS})[\s\])}}>]", re.IGNORECASE)
+#: Cheap test before the slower multilingual search (most text has none of these).
+_FOREIGN_AT_HINTS: Final = (
+    "krøll",
+    "kroll",
+    "alfakr",
+    "snabel",
+    "klammer",
+    "arobase",
+    "arroba",
+    "chiocciola",
+    "łpa",
+    "lpa ",
+    "ät",
+)
 
 
 def _spelled(text: str) -> Iterator[re.Match[str]]:
     """Spelled-out addresses, searched only around each "at" that has a dot or "dot" after it."""
     done = 0
-    for at in _AT_WORD_RE.finditer(text):
+    lower = text.lower()
+    at_words = _ANY_AT_WORD_RE if any(hint in lower for hint in _FOREIGN_AT_HINTS) else _AT_WORD_RE
+    for at in at_words.finditer(text):
         if at.start() < done:
             continue
         if _DOMAIN_AFTER_RE.match(text, at.end()) is None:
@@ -133,8 +163,8 @@ def _spelled(text: str) -> Iterator[re.Match[str]]:
             yield m
 
 
-def _ipv4_hit(text: str, m: re.Match[str]) -> Hit | None:
-    address = m.group()
+def _ipv4_hit(text: str, m: re.Match[str], address: str = "") -> Hit | None:
+    address = address or m.group()
     octets = address.split(".")
     if octets[0] in ("0", "127", "255") or address in _PUBLIC_RESOLVERS or address.startswith(_IPV4_DOC_PREFIXES):
         return None
@@ -169,10 +199,16 @@ def _ipv6_hit(text: str, s: int, e: int) -> Hit | None:
 
 
 def detect_ips(text: str) -> Iterator[Hit]:
-    """IPv4 and IPv6 addresses that point at someone's machine or network."""
+    """IPv4 and IPv6 addresses that point at someone's machine or network (also "10 dot 0 dot 3 dot 7")."""
     if "." in text and any(d in text for d in "0123456789"):
         for m in _IPV4_RE.finditer(text):
             h = _ipv4_hit(text, m)
+            if h is not None:
+                yield h
+    if "dot" in text.lower():
+        for m in _IPV4_SPELLED_RE.finditer(text):
+            octets = re.findall(r"\d+", m.group())
+            h = _ipv4_hit(text, m, ".".join(octets))
             if h is not None:
                 yield h
     if ":" not in text:
@@ -199,53 +235,19 @@ def detect_ips(text: str) -> Iterator[Hit]:
 
 
 def detect_macs(text: str) -> Iterator[Hit]:
-    """MAC addresses in colon, dash or Cisco dot notation."""
-    if not (text.count(":") >= 5 or text.count("-") >= 5 or text.count(".") >= 2):
-        return
-    for m in _MAC_RE.finditer(text):
-        hexes = re.sub(r"[:.-]", "", m.group()).lower()
-        if len(set(hexes)) == 1 and hexes[0] in "0f":
-            continue
-        yield Hit(m.start(), m.end(), KIND_MAC_ADDRESS, "MAC address", m.group()[:8] + "…")
+    """MAC addresses: colon, dash or Cisco dot notation anywhere; 12 bare hex digits next to a MAC word."""
+    if text.count(":") >= 5 or text.count("-") >= 5 or text.count(".") >= 2:
+        for m in _MAC_RE.finditer(text):
+            if _real_mac(m.group()):
+                yield Hit(m.start(), m.end(), KIND_MAC_ADDRESS, "MAC address", m.group()[:8] + "…")
+    lower = text.lower()
+    if not any(word in lower for word in _MAC_HINTS) or _MAC_CONTEXT.search(text) is None:
+        return  # a bare 12-hex run is a hash fragment or a serial unless something says "MAC"
+    for m in _MAC_COMPACT_RE.finditer(text):
+        if _real_mac(m.group()) and has_context(text, m.start(), m.end(), _MAC_CONTEXT):
+            yield Hit(m.start(), m.end(), KIND_MAC_ADDRESS, "MAC address", m.group()[:6] + "…")
 
 
-def _base58check(value: str) -> bool:
-    number = 0
-    for ch in value:
-        number = number * 58 + _B58.index(ch)
-    raw = number.to_bytes(25, "big") if number.bit_length() <= 200 else b""
-    if len(raw) != 25:
-        return False
-    return hashlib.sha256(hashlib.sha256(raw[:21]).digest()).digest()[:4] == raw[21:]
-
-
-_BECH32_CHARS: Final = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-
-
-def _bech32(value: str) -> bool:
-    hrp, data = value.lower().rsplit("1", 1)
-    values = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp] + [_BECH32_CHARS.index(c) for c in data]
-    chk = 1
-    for v in values:
-        top = chk >> 25
-        chk = (chk & 0x1FFFFFF) << 5 ^ v
-        for i, gen in enumerate((0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)):
-            chk ^= gen if (top >> i) & 1 else 0
-    return chk in (1, 0x2BC830A3)  # bech32, bech32m
-
-
-def detect_wallets(text: str) -> Iterator[Hit]:
-    """Bitcoin and Ethereum addresses (checksummed, or with a wallet word for plain-case Ethereum)."""
-    for m in _BTC_RE.finditer(text):
-        if _base58check(m.group()):
-            yield Hit(m.start(), m.end(), KIND_CRYPTO_WALLET, "Bitcoin address", mask(m.group(), 4))
-    if "1" in text:
-        for m in _BECH32_RE.finditer(text):
-            if _bech32(m.group()):
-                yield Hit(m.start(), m.end(), KIND_CRYPTO_WALLET, "Bitcoin address", mask(m.group(), 4))
-    if "0x" in text:
-        for m in _ETH_RE.finditer(text):
-            body = m.group()[2:]
-            mixed = body != body.lower() and body != body.upper()
-            if mixed or has_context(text, m.start(), m.end(), _WALLET_CONTEXT):
-                yield Hit(m.start(), m.end(), KIND_CRYPTO_WALLET, "Ethereum address", mask(m.group(), 4))
+def _real_mac(value: str) -> bool:
+    hexes = re.sub(r"[:.-]", "", value).lower()
+    return not (len(set(hexes)) == 1 and hexes[0] in "0f")  # all-zero and broadcast identify no device

@@ -19,9 +19,10 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
-from ._types import KIND_IBAN, Hit
-from .ids_common import has_context, hit, is_bare
-from .ids_rules import RULES, Rule
+from ._types import KIND_CARD, KIND_IBAN, Hit
+from .ids_common import business_before, has_context, hit, in_name_row, is_bare, not_personal_near
+from .ids_phones import is_intl_phone
+from .ids_rules import CARD_CONTEXT, RULES, Rule
 
 __all__ = ["detect_ibans", "detect_numbers"]
 
@@ -36,9 +37,11 @@ _TOKEN_RE: Final = re.compile(r"[A-Za-z0-9]+")
 _DATE_LIKE_RE: Final = re.compile(
     r"(?:19|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./]\d\d?|\d\d?[-./](?:0?[1-9]|1[0-2])[-./](?:19|20)?\d\d|\d+(?:\.\d+){2,}"
 )
+_ROW_MARK: Final = re.compile("")  #: key for "a field of a row that holds a name" in the context cache
 _MIN_LEN: Final = 4
 _MAX_LEN: Final = 34
 _MAX_TOKENS: Final = 24
+_IBAN_HEAD_RE: Final = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}")
 _IBAN_RE: Final = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[ .-]?[A-Za-z0-9]){11,34}")
 
 
@@ -54,38 +57,65 @@ def _first_digit(text: str) -> int:
 class _Run:
     """One candidate: the value as written, its compact form and, lazily, its context."""
 
-    __slots__ = ("_bare", "_ctx", "compact", "end", "start", "text")
+    __slots__ = ("_bare", "_ctx", "_suppressed", "compact", "end", "start", "text")
 
     def __init__(self, text: str, start: int, end: int, compact: str) -> None:
         self.text, self.start, self.end, self.compact = text, start, end, compact
         self._ctx: dict[int, bool] = {}
         self._bare: bool | None = None
+        self._suppressed: bool | None = None
 
     @property
     def value(self) -> str:
         return self.text[self.start : self.end]
 
+    @property
+    def suppressed(self) -> bool:
+        """An order/invoice word right before it, or a serial/barcode/tracking word near it."""
+        if self._suppressed is None:
+            self._suppressed = business_before(self.text, self.start) or not_personal_near(
+                self.text, self.start, self.end
+            )
+        return self._suppressed
+
+    def context(self, words: re.Pattern[str]) -> bool:
+        key = id(words)
+        if key not in self._ctx:
+            if words is _ROW_MARK:
+                self._ctx[key] = in_name_row(self.text, self.start, self.end)
+            else:
+                self._ctx[key] = has_context(self.text, self.start, self.end, words)
+        return self._ctx[key]
+
     def weak_allowed(self, rule: Rule) -> bool:
+        if self.suppressed:
+            return False
         if rule.bare_ok:
             if self._bare is None:
                 self._bare = is_bare(self.text, self.start, self.end)
-            if self._bare:
+            # A message that is only a number: the number must be written as this ID is written
+            # (compact, or with the issuer's grouping), else any weak checksum would claim it.
+            if self._bare and (
+                self.value.isalnum() or _fits(rule.shape, self.value) or _fits(rule.bare_shape, self.value)
+            ):
                 return True
-        for words in rule.contexts:
-            key = id(words)
-            if key not in self._ctx:
-                self._ctx[key] = has_context(self.text, self.start, self.end, words)
-            if self._ctx[key]:
-                return True
-        return False
+        if any(self.context(words) for words in rule.contexts):
+            return True
+        return any(c in self.text for c in ";|\t") and self.context(_ROW_MARK)
+
+
+def _fits(shape: re.Pattern[str] | None, value: str) -> bool:
+    return shape is not None and shape.fullmatch(value) is not None
 
 
 def _accepts(rule: Rule, run: _Run, date_like: bool) -> bool:
-    if not rule.form.fullmatch(run.compact):
+    if not rule.form.fullmatch(run.compact) or len(set(run.compact)) == 1:
         return False
     if rule.strong:
+        if rule.kind == KIND_CARD and run.suppressed and not run.context(CARD_CONTEXT):
+            return False  # Luhn alone on a barcode or serial number; "card"/"visa" near it wins
         return rule.check(run.compact)
-    if rule.shape is not None and rule.shape.fullmatch(run.value) and rule.check(run.compact):
+    if rule.shape is not None and rule.shape.fullmatch(run.value) and not run.suppressed and rule.check(run.compact):
         return True
     return not date_like and run.weak_allowed(rule) and rule.check(run.compact)
 
@@ -109,7 +139,9 @@ def _claim(run: _Run) -> Hit | None:
     date_like = _DATE_LIKE_RE.fullmatch(run.value) is not None
     for rule in _BY_LENGTH[len(run.compact)]:
         if _accepts(rule, run, date_like):
-            return hit(run.start, run.end, rule.kind, rule.label, run.value, 2)
+            return hit(run.start, run.end, rule.kind, rule.label, run.value, rule.keep)
+        if rule.kind == KIND_IBAN and _IBAN_LENGTHS.get(run.compact[:2]) == len(run.compact):
+            return None  # an IBAN of its country's length that fails mod-97: mistyped, not some weaker number
     return None
 
 
@@ -142,6 +174,8 @@ def detect_numbers(text: str) -> Iterator[Hit]:
     first = _first_digit(text)
     if first == len(text):
         return
+    # A mistyped IBAN (fails mod-97): its inner groups must not pass for some weaker number.
+    dead: list[tuple[int, int]] | None = None  # computed on the first chain with an IBAN head near it
     pos, done = first, 0
     while pos < len(text):
         # Jump to the next digit, then let the chain regex start a few characters before it.
@@ -155,8 +189,18 @@ def detect_numbers(text: str) -> Iterator[Hit]:
         pos = done = max(e, digit.end())
         if e - s < _MIN_LEN:
             continue
+        if _after_plus(text, s) and is_intl_phone("+" + chain.group()):
+            continue  # "+44 20 7946 0958": a phone number, whatever its groups might also pass for
         tokens = [(s + m.start(), s + m.end()) for m in _TOKEN_RE.finditer(chain.group())]
+        if _IBAN_HEAD_RE.search(text, max(0, s - 40), e):
+            if dead is None:
+                dead = [(a, b) for a, b, ok in _iban_spans(text) if not ok]
+            tokens = [t for t in tokens if not any(a <= t[0] < b for a, b in dead)]
         yield from _chain_hits(text, tokens)
+
+
+def _after_plus(text: str, start: int) -> bool:
+    return text[max(0, start - 2) : start].strip().endswith("+")
 
 
 _IBAN_LENGTHS: Final = {
@@ -175,6 +219,13 @@ def detect_ibans(text: str) -> Iterator[Hit]:
     """IBANs of every country, any case, with spaces, dashes or dots between the characters."""
     if _first_digit(text) == len(text):
         return
+    for start, end, ok in _iban_spans(text):
+        if ok:
+            yield hit(start, end, KIND_IBAN, "IBAN bank account number", text[start:end], 4)
+
+
+def _iban_spans(text: str) -> Iterator[tuple[int, int, bool]]:
+    """Every IBAN-shaped value (known country, its exact length) and whether it passes mod-97."""
     for m in _IBAN_RE.finditer(text):
         want = _IBAN_LENGTHS.get(m.group()[:2].upper())
         if want is None:
@@ -188,10 +239,10 @@ def detect_ibans(text: str) -> Iterator[Hit]:
                     break
         if chars != want:
             continue
-        value = text[m.start() : end + 1]
-        compact = "".join(c for c in value if c.isalnum()).upper()
-        if _iban_ok(compact) and not (end + 1 < len(text) and text[end + 1].isalnum()):
-            yield hit(m.start(), end + 1, KIND_IBAN, "IBAN bank account number", value, 4)
+        if end + 1 < len(text) and text[end + 1].isalnum():
+            continue
+        compact = "".join(c for c in text[m.start() : end + 1] if c.isalnum()).upper()
+        yield m.start(), end + 1, _iban_ok(compact)
 
 
 def _iban_ok(compact: str) -> bool:

@@ -22,9 +22,9 @@ from typing import Final
 import phonenumbers
 
 from ._types import KIND_PHONE, Hit
-from .ids_common import PHONE_CONTEXT, has_context, hit, is_bare
+from .ids_common import PHONE_CONTEXT, business_before, has_context, hit, is_bare, not_personal_near
 
-__all__ = ["REGIONS", "detect_phones"]
+__all__ = ["REGIONS", "detect_phones", "is_intl_phone"]
 
 #: Regions whose national forms (no country code) are recognised, most likely first.
 REGIONS: Final = (
@@ -42,6 +42,9 @@ _BUSINESS_BEFORE_RE: Final = re.compile(
 )
 _NEIGHBOUR_BEFORE_RE: Final = re.compile(r"[A-Za-z]*\d[A-Za-z0-9]*[ .-]$")
 _NEIGHBOUR_AFTER_RE: Final = re.compile(r"[ .-][A-Za-z]*\d")
+_IBAN_BEFORE_RE: Final = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d\d(?:[ -]?[A-Za-z0-9]{4})*[ -]?$")
+_CARD_WORDS: Final = re.compile(r"card|kort|karte|tarjeta|carte|carta|visa|mastercard|amex", re.IGNORECASE)
+_NANP_SHAPE_RE: Final = re.compile(r"\+ ?1[ .-]?\(?[2-9]\d\d\)?[ .-]?\d{3}[ .-]\d{4}")
 #: Regions tried for a bare run of digits with no trunk "0", no separators and no context word.
 _BARE_REGIONS: Final = ("US", "TR", "IN")
 _CORE_REGIONS: Final = REGIONS[:17]
@@ -52,14 +55,18 @@ _GROUPED_RE: Final = re.compile(
 )
 
 
-def _intl(candidate: str) -> bool:
+def is_intl_phone(candidate: str) -> bool:
+    """``+``/``00`` and a number valid for its country (or a NANP ``+1 (555) 123-4567`` shape)."""
     raw = candidate.lstrip()
     raw = "+" + raw[2:] if raw.startswith("00") else raw
     try:
         number = phonenumbers.parse(raw, None)
     except phonenumbers.NumberParseException:
         return False
-    return phonenumbers.is_valid_number(number)
+    if phonenumbers.is_valid_number(number):
+        return True
+    # Fictional and unassigned NANP numbers written the way phones are: "+1 (555) 123-4567".
+    return number.country_code == 1 and _NANP_SHAPE_RE.fullmatch(raw) is not None
 
 
 def _national(digits: str, value: str, regions: tuple[str, ...]) -> bool:
@@ -75,6 +82,11 @@ def _national(digits: str, value: str, regions: tuple[str, ...]) -> bool:
 
 
 def _rejected(text: str, start: int, end: int, value: str) -> bool:
+    if _IBAN_BEFORE_RE.search(text, max(0, start - 40), start):
+        return True  # the tail of an IBAN (one that failed its check, or it would have been claimed)
+    digits = sum(c.isdigit() for c in value)
+    if digits >= 12 and has_context(text, start, end, _CARD_WORDS):
+        return True  # "my credit card number is 3616...": a (mistyped) card, not a phone
     if _NOT_PHONE_RE.fullmatch(value) and not has_context(text, start, end, PHONE_CONTEXT):
         return True
     if (start > 0 and text[start - 1] in _CURRENCY) or (start > 1 and text[start - 2] in _CURRENCY):
@@ -84,11 +96,14 @@ def _rejected(text: str, start: int, end: int, value: str) -> bool:
     groups = re.split(r"[ .\-/()]+", value.strip("()"))
     if len(groups) > 1 and all(len(g) == 4 and g[:2] in ("19", "20") for g in groups):
         return True  # a list of years
-    if re.fullmatch(r"\d{1,3}(?:\.\d{1,3}){3}", value):
-        return True  # a dotted quad reads as an (invalid) IP address
+    quad = re.fullmatch(r"\d{1,3}(?:\.\d{1,3}){3}", value) is not None
+    if quad and max(map(int, value.split("."))) <= 255 and not has_context(text, start, end, PHONE_CONTEXT):
+        return True  # a dotted quad reads as an (invalid) IP address, unless something says "phone"
     if _NEIGHBOUR_BEFORE_RE.search(text, max(0, start - 12), start) or _NEIGHBOUR_AFTER_RE.match(text, end):
         return True  # one group of a longer code (an IBAN, a card) or a table row
-    return _BUSINESS_BEFORE_RE.search(text, max(0, start - 16), start) is not None
+    if _BUSINESS_BEFORE_RE.search(text, max(0, start - 16), start) is not None or business_before(text, start):
+        return True
+    return not_personal_near(text, start, end)
 
 
 def detect_phones(text: str) -> Iterator[Hit]:
@@ -103,7 +118,7 @@ def detect_phones(text: str) -> Iterator[Hit]:
         if not 7 <= len(digits) <= 15:
             continue
         if m.group("intl"):
-            if _intl(value):
+            if is_intl_phone(value):
                 yield hit(start, end, KIND_PHONE, "phone number", value, 2)
             continue
         if _rejected(text, start, end, value):

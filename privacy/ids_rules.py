@@ -19,12 +19,16 @@ from typing import Final, NamedTuple
 
 from stdnum import iban as std_iban
 from stdnum.au import abn, acn, tfn
+from stdnum.be import nn as be_nn
+from stdnum.br import cpf
 from stdnum.ca import sin
 from stdnum.de import idnr as de_idnr
 from stdnum.de import vat as de_vat
+from stdnum.ee import ik as ee_ik
 from stdnum.es import nie, nif
 from stdnum.eu import vat as eu_vat
 from stdnum.fi import hetu
+from stdnum.fr import nir
 from stdnum.gb import nhs
 from stdnum.in_ import aadhaar
 from stdnum.it import codicefiscale, iva
@@ -35,7 +39,7 @@ from stdnum.se import orgnr, personnummer
 from stdnum.sg import uen
 from stdnum.th import pin
 from stdnum.tr import tckimlik
-from stdnum.us import itin, rtn
+from stdnum.us import rtn
 from stdnum.za import idnr as za_idnr
 
 from ._types import KIND_BANK_ACCOUNT, KIND_CARD, KIND_NATIONAL_ID, KIND_VEHICLE
@@ -55,6 +59,8 @@ class Rule(NamedTuple):
     shape: re.Pattern[str] | None = None  #: full match on the value as written
     contexts: tuple[re.Pattern[str], ...] = (ID_CONTEXT,)
     bare_ok: bool = True
+    keep: int = 2  #: characters the preview keeps (cards and SSNs: the customary last four)
+    bare_shape: re.Pattern[str] | None = None  #: grouping accepted when the message is the value alone
 
 
 def _safe(fn: Callable[[str], bool]) -> Callable[[str], bool]:
@@ -78,6 +84,14 @@ def _card(d: str) -> bool:
 def _ssn(d: str) -> bool:
     # The issuing rules only (stdnum also refuses famous published numbers, which still mean an SSN here).
     return d[:3] not in ("000", "666") and d[0] != "9" and d[3:5] != "00" and d[5:] != "0000"
+
+
+_ITIN_GROUPS: Final = frozenset(f"{g:02d}" for g in (*range(50, 66), *range(70, 89), 90, 91, 92, *range(94, 100)))
+
+
+def _itin(d: str) -> bool:
+    # The IRS ranges since 2011 (stdnum still knows only 70-99).
+    return d[0] == "9" and d[3:5] in _ITIN_GROUPS
 
 
 def _hetu_dashed(v: str) -> bool:
@@ -195,12 +209,13 @@ _D11: Final = _r(r"\d{11}")
 _D12: Final = _r(r"\d{12}")
 _D13: Final = _r(r"\d{13}")
 _SEP = r"[ .\-/]"
+_G333: Final = _r(r"\d{3}([ -])\d{3}\1\d{3}")
 _N = KIND_NATIONAL_ID
 
 # Order matters inside one candidate: the first rule that accepts it names it.
 RULES: Final[tuple[Rule, ...]] = (
-    Rule("payment card number", KIND_CARD, _r(r"\d{14,19}|1\d{14}"), _card, strong=True),
-    Rule("payment card number", KIND_CARD, _r(r"\d{12,13}"), _card, contexts=(CARD_CONTEXT,)),
+    Rule("payment card number", KIND_CARD, _r(r"\d{14,19}|1\d{14}"), _card, strong=True, keep=4),
+    Rule("payment card number", KIND_CARD, _r(r"\d{12,13}"), _card, contexts=(CARD_CONTEXT,), keep=4),
     Rule("IBAN", "iban", _r(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}"), _iban, strong=True),
     Rule("Norwegian national ID number", _N, _D11, _safe(fodselsnummer.is_valid), strong=True),
     Rule(
@@ -262,8 +277,33 @@ RULES: Final[tuple[Rule, ...]] = (
         _any,
         strong=True,
     ),
+    Rule(
+        "French social security number (NIR)",
+        _N,
+        _r(r"[12378]\d{4}(?:\d\d|2A|2B)\d{8}"),
+        _safe(nir.is_valid),
+        shape=_r(r"[12378] ?\d\d ?\d\d ?(?:\d\d|2[AB]) ?\d{3} ?\d{3} ?\d\d"),
+    ),
+    Rule(
+        "Brazilian CPF",
+        _N,
+        _D11,
+        _safe(cpf.is_valid),
+        shape=_r(r"\d{3}\.\d{3}\.\d{3}-\d\d"),
+        bare_ok=False,  # two check digits only: a bare 11-digit number passes once in a hundred
+    ),
+    Rule(
+        "Belgian national number",
+        _N,
+        _D11,
+        _safe(be_nn.is_valid),
+        shape=_r(r"\d\d[.]?\d\d[.]?\d\d[-. ]\d{3}[-. ]?\d\d"),
+        bare_ok=False,
+    ),
+    Rule("Estonian personal identification code", _N, _r(r"[1-6]\d{10}"), _safe(ee_ik.is_valid)),
     Rule("Korean resident registration number", _N, _D13, _kr_rrn_checksum),
-    Rule("Korean resident registration number", _N, _D13, _kr_rrn, shape=_r(r"\d{6}-\d{7}"), bare_ok=False),
+    # Numbers issued since October 2020 carry no checksum: the date and the sex/century digit are all there is.
+    Rule("Korean resident registration number", _N, _D13, _kr_rrn, shape=_r(r"\d{6}-\d{7}")),
     Rule(
         "Swedish personal identity number",
         _N,
@@ -273,8 +313,16 @@ RULES: Final[tuple[Rule, ...]] = (
         shape=_r(r"(?:\d\d)?\d{6}[-+]\d{4}|(?:18|19|20)\d{10}"),
     ),
     Rule("Danish CPR number", _N, _D10, _dk_cpr, shape=_r(r"\d{6}-\d{4}"), bare_ok=False),
-    Rule("US Social Security number", _N, _D9, _ssn, shape=_r(rf"\d{{3}}{_SEP}\d\d{_SEP}\d{{4}}"), bare_ok=False),
-    Rule("US ITIN", _N, _D9, _safe(itin.is_valid), shape=_r(rf"9\d\d{_SEP}\d\d{_SEP}\d{{4}}")),
+    Rule(
+        "US Social Security number",
+        _N,
+        _D9,
+        _ssn,
+        shape=_r(rf"\d{{3}}({_SEP})\d\d\1\d{{4}}"),  # one separator throughout: "693-09.4444" is not printed so
+        bare_ok=False,
+        keep=4,
+    ),
+    Rule("US ITIN", _N, _D9, _itin, shape=_r(rf"9\d\d{_SEP}\d\d{_SEP}\d{{4}}")),
     Rule(
         "US bank routing number",
         KIND_BANK_ACCOUNT,
@@ -303,16 +351,16 @@ RULES: Final[tuple[Rule, ...]] = (
     ),
     Rule("Indian Aadhaar number", _N, _D12, _safe(aadhaar.is_valid), shape=_r(r"\d{4}([ \-:])\d{4}\1\d{4}")),
     Rule("UK NHS number", _N, _D10, _safe(nhs.is_valid), shape=_r(r"\d{3}([ -])\d{3}\1\d{4}")),
-    Rule("German tax number", _N, _r(r"\d{10,11}"), _not_repeated, shape=_r(r"\d{2,3}/\d{3,4}/\d{4,5}"), bare_ok=False),
+    Rule("German tax number", _N, _r(r"\d{9,11}"), _not_repeated, shape=_r(r"\d{2,3}/\d{3,4}/\d{4,5}"), bare_ok=False),
     Rule("German tax number", _N, _D13, lambda d: 1 <= int(d[:2]) <= 16, bare_ok=False),
-    Rule("Canadian social insurance number", _N, _D9, _safe(sin.is_valid)),
-    Rule("Australian tax file number", _N, _r(r"\d{8,9}"), _safe(tfn.is_valid)),
-    Rule("Australian company number", _N, _D9, _safe(acn.is_valid)),
-    Rule("Australian Medicare number", _N, _r(r"\d{10,11}"), _medicare),
-    Rule("US National Provider Identifier", _N, _D10, _npi),
+    Rule("Canadian social insurance number", _N, _D9, _safe(sin.is_valid), bare_shape=_G333),
+    Rule("Australian tax file number", _N, _r(r"\d{8,9}"), _safe(tfn.is_valid), bare_shape=_G333),
+    Rule("Australian company number", _N, _D9, _safe(acn.is_valid), bare_shape=_G333),
+    Rule("Australian Medicare number", _N, _r(r"\d{10,11}"), _medicare, bare_shape=_r(r"\d{4}([ -])\d{5}\1\d{1,2}")),
+    Rule("US National Provider Identifier", _N, _D10, _npi, bare_shape=_r(r"\d{4}([ -])\d{3}\1\d{3}")),
     Rule("German doctor number (LANR)", _N, _D9, _lanr),
     Rule("German practice number (BSNR)", _N, _D9, _bsnr),
-    Rule("Dutch citizen service number", _N, _D9, _safe(bsn.is_valid)),
+    Rule("Dutch citizen service number", _N, _D9, _safe(bsn.is_valid), shape=_r(r"\d{4}\.\d\d\.\d{3}")),
     Rule("German tax ID", _N, _D11, _safe(de_idnr.is_valid)),
     Rule("Polish PESEL", _N, _D11, _safe(pesel.is_valid)),
     Rule("Italian VAT number", _N, _D11, _safe(iva.is_valid)),
@@ -326,7 +374,7 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule("German identity card/passport", _N, _r(r"[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{7}\d"), _icao),
     Rule("US DEA registration", _N, _r(r"[A-Z]{2}\d{7}"), _dea),
     Rule("passport number", _N, _r(r"[A-Z]{2}\d{7}|[A-Z]{3}\d{6}|[MSRDO]\d{3}[A-Z]\d{4}"), _not_repeated),
-    Rule("passport number", _N, _r(r"[A-Z]\d{8}"), _not_repeated, bare_ok=False),
+    Rule("passport number", _N, _r(r"[A-Z]\d{8}"), _not_repeated),
     Rule("Indian passport number", _N, _r(r"[A-PR-WY][1-9]\d{5}[1-9]"), _any),
     Rule("Indian voter ID", _N, _r(r"[A-Z]{3}\d{7}"), _any),
     Rule("Indian PAN", _N, _r(r"[A-Z]{5}\d{4}[A-Z]"), _any),
@@ -336,10 +384,17 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "bank account number",
         KIND_BANK_ACCOUNT,
-        _r(r"\d{8,17}"),
+        _r(r"\d{7,17}"),
         _not_repeated,
         contexts=(BANK_CONTEXT,),
         bare_ok=False,
     ),
-    Rule("Nigerian vehicle registration", KIND_VEHICLE, _r(r"[A-Z]{3}\d{3}[A-Z]{2}"), _any, contexts=(PLATE_CONTEXT,)),
+    Rule(
+        "Nigerian vehicle registration",
+        KIND_VEHICLE,
+        _r(r"[A-Z]{3}\d{3}[A-Z]{2}"),
+        _any,
+        contexts=(PLATE_CONTEXT,),
+        bare_shape=_r(r"[A-Za-z]{3}[ -]\d{3}[A-Za-z]{2}"),
+    ),
 )

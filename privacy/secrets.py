@@ -11,7 +11,8 @@ What is detected (each family lives in its own module; see their docstrings for 
 * `secrets_keywords`: ``password = …``/``api_key: …``-style assignments in any config or code
   syntax, ``curl -u user:pw``, credential headers, bare ``Bearer`` tokens, AWS secret keys after
   "aws"/"secret";
-* `secrets_prose`: passwords and PINs stated in English or Norwegian sentences.
+* `secrets_prose`: passwords and PINs stated in English or Norwegian sentences;
+* `secrets_nearby`: a password-shaped token within a sentence or two after a password/login cue.
 
 What deliberately is not: high-entropy strings with no keyword and no known format (hashes,
 git SHAs, UUIDs, base64 of ordinary data, lockfile integrity hashes are not secrets on their
@@ -30,6 +31,7 @@ from typing import Final
 from ._types import Detector
 from .secrets_blocks import connection_strings, jwts, private_keys
 from .secrets_keywords import assignments, aws_secret_keys, cli_and_headers
+from .secrets_nearby import nearby_passwords
 from .secrets_prose import prose_passwords
 from .secrets_vendors import vendor_tokens
 
@@ -45,4 +47,5 @@ DETECTORS: Final[tuple[Detector, ...]] = (
     assignments,
     aws_secret_keys,
     prose_passwords,
+    nearby_passwords,
 )

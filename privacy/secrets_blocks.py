@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from ._types import KIND_JWT, KIND_PASSWORD, KIND_PRIVATE_KEY, Hit
-from .secrets_util import is_placeholder
+from .secrets_util import DUMMY_WORDS, is_obvious_placeholder, is_placeholder
 
 __all__ = ["connection_strings", "jwts", "private_keys"]
 
@@ -32,7 +32,6 @@ _HEADER_RE: Final = re.compile(
 )
 _END_RE: Final = re.compile(r"-{2,}\s*end[ _]", re.IGNORECASE)
 _B64_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
-_MIN_BODY: Final = 32
 # The first bytes of every private-key encoding, base64-encoded. Public keys (…AAOC…) and
 # certificates (MII…CCA…) start differently.
 _DER_RE: Final = re.compile(
@@ -49,14 +48,35 @@ _URL_RE: Final = re.compile(
 )
 
 
-def _body_length(text: str, start: int) -> int:
-    """Base64 characters between a key header and its END line (or the next 8,000 characters)."""
+def _placeholder_body(text: str, start: int) -> bool:
+    """Between a key header and its END line: nothing, or documentation filler instead of key material.
+
+    A truncated or partial key (``MIIEow``) is still a leak, so any base64-looking token counts as
+    material; only an empty block, ``...``/``<key>``/``XXXX``-style filler or plain words pass.
+    """
     end_match = _END_RE.search(text, start, start + 8000)
-    body = text[start : end_match.start() if end_match else start + 8000]
-    # Keys pasted from JSON carry literal "\n" escapes; key headers such as "Proc-Type:" lines
-    # are short and do not reach the threshold on their own.
-    body = body.replace("\\n", "\n").replace("\\r", "")
-    return sum(len(line) for line in body.split() if _B64_CHARS.issuperset(line) and len(line) >= 8)
+    if end_match is None:
+        # No END line: the rest of the key may follow (or sit in the next message); only prose passes.
+        body = text[start : start + 400]
+        return bool(body.strip()) and _prose_only(body)
+    # Keys pasted from JSON carry literal "\n" escapes.
+    body = text[start : end_match.start()].replace("\\n", "\n").replace("\\r", "")
+    return not body.strip() or _prose_only(body)
+
+
+def _prose_only(body: str) -> bool:
+    tokens = [t.strip(".,;:!?()\"'") for t in body.split()]
+    material = [t for t in tokens if len(t) >= 4 and _B64_CHARS.issuperset(t) and not is_placeholder(t)]
+    # Key material mixes cases or digits; "anything", "your key here", "Version: 1" do not.
+    return not any(_key_like(t) for t in material)
+
+
+def _key_like(token: str) -> bool:
+    has_digit = any(c.isdigit() for c in token)
+    mixed = any(c.isupper() for c in token) and any(c.islower() for c in token)
+    return (
+        (has_digit and not token.isdigit() and len(token) >= 6) or (mixed and not token.istitle()) or len(token) >= 24
+    )
 
 
 def _decodes_to_text(lines: list[str]) -> bool:
@@ -90,9 +110,12 @@ def _pem_bodies(text: str) -> Iterator[Hit]:
 
 def private_keys(text: str) -> Iterator[Hit]:
     """Private-key blocks, headed or bare."""
+    blocks: list[tuple[int, int]] = []  # headed blocks already reported: their bodies are not again
     if "rivate" in text or "RIVATE" in text:
         for m in _HEADER_RE.finditer(text):
-            if _body_length(text, m.end()) >= _MIN_BODY:
+            if not _placeholder_body(text, m.end()):
+                end_match = _END_RE.search(text, m.end(), m.end() + 8000)
+                blocks.append((m.start(), end_match.end() if end_match else len(text)))
                 yield Hit(
                     m.start(), m.end(), KIND_PRIVATE_KEY, "private key block", "-----BEGIN PRIVATE KEY----- [redacted]"
                 )
@@ -101,9 +124,11 @@ def private_keys(text: str) -> Iterator[Hit]:
             yield Hit(at, at + 20, KIND_PRIVATE_KEY, "PuTTY private key", "PuTTY-User-Key-File [redacted]")
     if any(gate in text for gate in _DER_GATES):
         for m in _DER_RE.finditer(text):
+            if any(lo <= m.start() < hi for lo, hi in blocks):
+                continue
             yield Hit(m.start(), m.end(), KIND_PRIVATE_KEY, "private key (DER/base64)", "[key material]")
     if text.count("\n") >= 2 and len(text) >= 180 and max(map(len, text.split("\n"))) >= 60:
-        yield from _pem_bodies(text)
+        yield from (h for h in _pem_bodies(text) if not any(lo <= h.start < hi for lo, hi in blocks))
 
 
 def jwts(text: str) -> Iterator[Hit]:
@@ -114,13 +139,25 @@ def jwts(text: str) -> Iterator[Hit]:
         yield Hit(m.start(), m.end(), KIND_JWT, "JSON Web Token", f"{m.group()[:10]}… (JWT)")
 
 
+#: User names of documentation examples ("user:pass@", "username:password@"); root/admin/sa are
+#: real accounts, so "root:pass@" is a (weak) real credential and flags.
+_DOC_USERS: Final = frozenset("user username usr uname name login foo me someone youruser myuser your_user".split())
+
+
+def _template(pw: str) -> bool:
+    """``${DB_PASS}``, ``{password}``, ``<password>``, ``xxxx``, ``****``: a slot, not a value."""
+    return pw.startswith(("$", "{", "%", "<")) or is_obvious_placeholder(pw) and pw.lower() not in DUMMY_WORDS
+
+
 def connection_strings(text: str) -> Iterator[Hit]:
     """``scheme://user:password@host``: the password must be neither a template nor a dummy."""
     if "://" not in text or "@" not in text:
         return
     for m in _URL_RE.finditer(text):
         user, pw, host = m.group("user", "pw", "host")
-        if is_placeholder(pw) or pw.startswith("$") or (user and is_placeholder(user) and len(pw) < 6):
+        if _template(pw) or (user.lower() in _DOC_USERS and pw.lower() in DUMMY_WORDS):
             continue
-        redacted = f"{m.group('scheme')}://{user[:1]}***:***@{host}"
+        # The user name stays (it is the account, not the secret) unless it is an e-mail address.
+        shown = user if len(user) <= 16 and "@" not in user and "%40" not in user else f"{user[:1]}***"
+        redacted = f"{m.group('scheme')}://{shown}:***@{host}"
         yield Hit(m.start(), m.end(), KIND_PASSWORD, "password in URL", redacted)

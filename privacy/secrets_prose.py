@@ -51,6 +51,7 @@ _STOP: Final = frozenset(
     "different reset updated sent shown hidden visible here there below above attached included needed "
     "necessary mandatory generated rotated revoked leaked compromised known unknown public private "
     "valid working broken used new old available disabled enabled locked what which where how when "
+    "rejected accepted denied refused blocked reused forgotten lost "
     "feil ugyldig utløpt riktig ikke det en et den de for og eller lagret endret tilbakestilt sendt nå "
     "også alltid aldri bare sterkt svakt sterk svak kort langt lang samme her der under over vedlagt "
     "nødvendig påkrevd gyldig gammelt gamle nytt nye mitt min ditt din hva hvor hvordan når".split()
@@ -101,7 +102,7 @@ def _matches(pattern: re.Pattern[str], low: str, roots: tuple[str, ...]) -> Iter
 
 
 def _bare_stated(text: str, low: str) -> Iterator[Hit]:
-    """"skriver inn passord Tig3r39!": no verb, so the value must mix letters with digits or symbols."""
+    """ "skriver inn passord Tig3r39!": no verb, so the value must mix letters with digits or symbols."""
     for m in _matches(_BARE_RE, low, ("password", "passord", "passwort", "lösenord")):
         value = _value(text[m.start("v") : m.end("v")])
         if "://" in value or not (value and any(c.isalpha() for c in value) and not value.isalpha()):

@@ -24,7 +24,9 @@ __all__ = [
     "REFERENCE_RE",
     "entropy",
     "hit",
+    "is_obvious_placeholder",
     "is_placeholder",
+    "is_plausible_token",
     "is_wordy",
     "looks_random",
     "lowered",
@@ -40,12 +42,14 @@ DUMMY_WORDS: Final = frozenset(
     "admin root guest demo".split()
 )
 PLACEHOLDER_RE: Final = re.compile(
-    r"\$\{|\$\(|\{\{|\{%|^\$\w+$|^\$\d|%\(?\w*\)?s|<[^<>\n]{0,60}>|\[[A-Z_ ]{3,}\]"
+    r"\$\{|\$\(|\{\{|\{%|^\$\w+$|^\$\d|<[^<>\n]{0,60}>|\[[A-Z_ ]{3,}\]"
     r"|x{4}|\*{3}|#{4}|\.{3}|…"
     r"|example|placeholder|redacted|your[_-]?(?:own[_-]?)?(?:api|key|token|secret|pass|password)"
     r"|put[_-]?your|insert[_-]?your|replace[_-]?me|change[_-]?me|goes[_-]?here|(?:^|[_-])here$|token[_-]?here",
     re.IGNORECASE,
 )
+# printf-style templates (``%s``, ``%(password)s``) are lower case: ``%TGS`` inside a value is not one.
+_PRINTF_RE: Final = re.compile(r"%\(\w+\)[sdr]|%[sd](?![A-Za-z0-9])")
 #: Unquoted values that name something instead of being it: calls, subscripts, dotted paths,
 #: snake/camel identifiers, CONSTANT_NAMES, paths.
 REFERENCE_RE: Final = re.compile(
@@ -57,8 +61,12 @@ _ALPHABET_RUN_RE: Final = re.compile(
     "|".join("abcdefghijklmnopqrstuvwxyz"[i : i + 15] for i in range(12)), re.IGNORECASE
 )
 # One-case letter runs this long are words or filler ("RANDOMSTRINGHERE"), not random output.
+# One character six times in a row never happens in generated key material; filler does it.
+_FILLER_RUN_RE: Final = re.compile(r"(.)\1{5}")
 _ONE_CASE_RUN_RE: Final = re.compile(r"[A-Z]{12,}|[a-z]{12,}")
-_WORD_RE: Final = re.compile(r"(?:[A-Z]?[a-z]+)+|[A-Z]+")
+# Words inside identifiers: "SalesResults" -> Sales, Results. Runs over 15 letters are not words.
+_WORD_RE: Final = re.compile(r"[A-Z]?[a-z]+|[A-Z]+")
+_CAMEL_RE: Final = re.compile(r"(?:[A-Z]?[a-z]+)+|[A-Z]+")
 _SEGMENT_SPLIT_RE: Final = re.compile(r"[^A-Za-z]+")
 _ASCII_LETTERS: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
@@ -90,13 +98,30 @@ def entropy(value: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
 
 
-def is_placeholder(value: str) -> bool:
-    """A template, a dummy word or a run of one character: never a real credential."""
+def is_obvious_placeholder(value: str, *, filler: bool = True) -> bool:
+    """A template, a dummy word or filler (``xxxx``, ``****``, ``1111…``, ``123123…``).
+
+    The test for values that a vendor prefix or a secret keyword already vouches for: a typed-out
+    ``abcdef…123456`` there is still someone's (test) credential, so only filler passes.
+    ``filler=False`` skips the repeated-character tests, for values whose numeric parts may repeat.
+    """
     if not value or value.lower().strip("'\"") in DUMMY_WORDS or PLACEHOLDER_RE.search(value):
         return True
-    if is_templated_secret(value) and not _braced_random(value):
+    if _PRINTF_RE.search(value) or (is_templated_secret(value) and not _braced_random(value)):
         return True
-    return len(set(value)) <= 2 or is_sequential_string(value) or _ALPHABET_RUN_RE.search(value) is not None
+    if not filler:
+        return len(set(value)) <= 2
+    if _FILLER_RUN_RE.search(value):
+        return True
+    # "123123123123", "abababab": a short unit repeated has too few distinct characters.
+    return len(set(value)) <= (2 if len(value) < 12 else 5)
+
+
+def is_placeholder(value: str, *, filler: bool = True) -> bool:
+    """An obvious placeholder, or a typed sequence (``ABCDEF…``, ``…abcdefghijklmno…``)."""
+    if is_obvious_placeholder(value, filler=filler) or is_sequential_string(value):
+        return True
+    return _ALPHABET_RUN_RE.search(value) is not None
 
 
 def _braced_random(value: str) -> bool:
@@ -124,9 +149,36 @@ def looks_random(value: str, *, min_len: int = 16, min_entropy: float = 3.0) -> 
 
 
 def is_wordy(value: str) -> bool:
-    """Mostly words: ``jjwt-jackson-0.11.2``, ``SalesResults-1.2``, ``my-app-secret``."""
-    letters = sum(len(w) for w in _SEGMENT_SPLIT_RE.split(value) if len(w) >= 4 and _WORD_RE.fullmatch(w))
+    """Mostly words: ``jjwt-jackson-0.11.2``, ``SalesResults-1.2``, ``my-app-secret``.
+
+    A letter segment counts when it is made of camel-case words of at most 15 letters with no
+    typed alphabet run (``ghij``) or tripled letter: ``abcdefghijklmnopqrstuvwx`` is filler, not a word.
+    """
+    letters = 0
+    for segment in _SEGMENT_SPLIT_RE.split(value):
+        if len(segment) >= 4 and _CAMEL_RE.fullmatch(segment) and not _typed_run(segment):
+            words = _WORD_RE.findall(segment)
+            if all(len(w) <= 15 for w in words) and len(segment) >= 3 * len(words):
+                letters += len(segment)
     return letters * 2 > len(value)
+
+
+def _typed_run(word: str) -> bool:
+    """Four alphabet-consecutive letters (``bcde``) or one letter three times (``aaa``)."""
+    low = word.lower()
+    steps = [ord(b) - ord(a) for a, b in zip(low, low[1:], strict=False)]
+    return any(steps[i : i + 3] == [1, 1, 1] or steps[i : i + 2] == [0, 0] for i in range(len(steps)))
+
+
+def is_plausible_token(value: str) -> bool:
+    """Could be key material once a vendor prefix vouches for it: not filler, not words, and it mixes
+    digits or cases (``RANDOMSTRINGHERE`` and ``my-bot-token`` do not)."""
+    if is_obvious_placeholder(value):
+        return False
+    has_digit = any(c.isdigit() for c in value)
+    if not has_digit and is_wordy(value):
+        return False  # hf_requiredCharacteristicTypes…, sk-learn-is-a-great-library
+    return has_digit or (any(c.isupper() for c in value) and any(c.islower() for c in value))
 
 
 def has_letter(value: str) -> bool:

@@ -95,7 +95,13 @@ class Router:
         available = {name: t.breaker.state != "open" for name, t in self.targets.items()}
         verdict = None
         if cloud_possible(policy, self.settings, has_cloud=self.has_cloud):
+            started = time.perf_counter()
             verdict = await self.guard.assess(_outgoing_texts(messages, options))
+            metrics.PRIVACY_SCAN_SECONDS.observe(time.perf_counter() - started)
+            result = "failed" if verdict.failure else "private" if verdict.private else "clean"
+            metrics.PRIVACY_VERDICTS.labels(result=result).inc()
+            for kind in verdict.kinds:
+                metrics.PRIVACY_FINDINGS.labels(kind=kind).inc()
         return decide(policy, messages, self.settings, has_cloud=self.has_cloud, available=available, privacy=verdict)
 
     async def _may_continue_on(self, target: Target, partial: str, messages: Sequence[ChatMessage], options: ChatOptions) -> Verdict | None:

@@ -106,6 +106,49 @@ POSITIVES = [
     ("My address is SW1A 1AA in London", KIND_POSTAL_ADDRESS),
     ("postcode ec1a1bb", KIND_POSTAL_ADDRESS),
     ("PLZ 80331 München", KIND_POSTAL_ADDRESS),
+    # round 2: more national IDs (checksums via stdnum), in their printed groupings and with context
+    ("numéro de sécurité sociale 185057800604830", KIND_NATIONAL_ID),
+    ("NIR 1 85 05 78 006 048 30", KIND_NATIONAL_ID),
+    ("registre national 85.01.01-001.15", KIND_NATIONAL_ID),
+    ("Meu CPF é 123.456.780-62", KIND_NATIONAL_ID),
+    ("isikukood 38501010024", KIND_NATIONAL_ID),
+    ("my BSN is 1112.22.308.", KIND_NATIONAL_ID),
+    ("Here is the row:\nOla Nordmann;078051120;active", KIND_NATIONAL_ID),  # a bare ID in a name row
+    ("Ola Nordmann | 078051120 | active", KIND_NATIONAL_ID),
+    # Canadian direct deposit: account numbers of 7 digits with context
+    ("transit 34511, institution 004, account 5146304.", KIND_BANK_ACCOUNT),
+    # phones: Norwegian abbreviations, dotted groups with context, +1 fictional numbers
+    ("tlf 48802387 - send meg den", KIND_PHONE),
+    ("mob. 91234567", KIND_PHONE),
+    ("my number is 629.13.52.71", KIND_PHONE),
+    ("+1 (555) 123-4567", KIND_PHONE),
+    ("+44 20 7946 0958", KIND_PHONE),
+    # IPv4 spelled out
+    ("the address is 63 dot 63 dot 29 dot 128, ping it", KIND_IP_ADDRESS),
+    ("ip 84[dot]210[dot]33[dot]7", KIND_IP_ADDRESS),
+    # e-mail spelled out in other languages
+    ("ola punktum nordmann krøllalfa firma punktum no", KIND_EMAIL),
+    ("anna snabel-a firma punkt se", KIND_EMAIL),
+    ("hans klammeraffe firma punkt de", KIND_EMAIL),
+    ("jean arobase exemple point fr", KIND_EMAIL),
+    # MACs: a full stop after the value, compact with a MAC word, Cisco dotted
+    ("The school network asks for my device MAC: 00:12:F0:12:5A:A0. What else?", KIND_MAC_ADDRESS),
+    ("MAC: 0001.c7ac.5fb7. Is that it?", KIND_MAC_ADDRESS),
+    ("My laptop's MAC address is E45F015E7865, how do I reserve it?", KIND_MAC_ADDRESS),
+    ("Physical Address. . . : 000AEB502E84", KIND_MAC_ADDRESS),
+    ("MAC-adressen til TV-en er 00000C2DBE25", KIND_MAC_ADDRESS),
+    # wallets: Base58Check of other coins (checksum), XRP alphabet, segwit Litecoin, Solana with context
+    ("Litecoin: LW4TgxKYDWQAYFPM5XxiTMK63TLCxEQoEe", KIND_CRYPTO_WALLET),
+    ("DU7Z1LUAycKhEJ8BuDECk36JKbPb4tPMyc", KIND_CRYPTO_WALLET),
+    ("TSwFnoFM5WWiTciJAk5ThPr8J7jRnoeyVn", KIND_CRYPTO_WALLET),
+    ("payout (XRP): ramA4XwqdN9E6BgSRujPrkrvaVc57qTVgF", KIND_CRYPTO_WALLET),
+    ("refund to ltc1qgyflm7f4lmn0he8rqettla4sfj3rhev0mynxlv please", KIND_CRYPTO_WALLET),
+    ("my Solana wallet: AYB7gTAjaXfY1nsFCP4pwdRWqJrD61dJDN7g3tKtaAnS", KIND_CRYPTO_WALLET),
+    # a card word beats a serial/tracking word
+    ("card 4111 1111 1111 1111, tracking below", KIND_CARD),
+    # bare messages in the issuer's grouping
+    ("130 692 544", KIND_NATIONAL_ID),
+    ("APP-456CV", KIND_VEHICLE),
 ]
 
 
@@ -153,6 +196,38 @@ NEGATIVES = [
     "0x0000000000000000000000000000000000000000 is the zero hash",
     "python 3.12.1 and node 20.11.0",
     "an A4 sheet and a B5 page",
+    # round 2: business numbers after order words in several languages
+    "Ordrenummer 787427288 - pakken har ikke kommet",
+    "ordrenr. 27138208 er forsinket",
+    "bestillingsnummer 70666763625",
+    "Bestellnummer 3030529353 fehlt",
+    "numéro de commande 739804951428",
+    "order number 27138208",
+    "Can you check the VAT on invoice INV-2023-11872? Net 12,450.00",
+    # IBAN-shaped values that fail mod-97: no sub-run may pass for something weaker
+    "The manual's example account is 'NO86 7538 4931 529' - it fails validation",
+    "example 'DE47 7606 2774 1173 4814 33' fails",
+    "example 'GB44 HBUK 9243 5824 2476 63' fails",
+    "account is 'FR87 1479 3385 777P AZM8 FSSV T05' - wrong",
+    "NL91 ABNA 0417 1643 01",
+    # serial numbers, barcodes and tracking codes (even Luhn-valid ones)
+    "Parcel barcode 6011 4008 2176 9940 - which carrier?",
+    "Parcel barcode 4111 1111 1111 1111 - which carrier?",
+    "The serial number on the router is 3749 934927 63255",
+    "coordinates 59.9111° N, 10.7528° E",
+    "my credit card number is 36168002586008",
+    # bare messages grouped unlike any ID, or in another ID's grouping that fails its check
+    "250 30 400 12",
+    "000-12-3456",
+    "900-12-3456",
+    "693-09.4444",
+    "2024-01-15T10:30:00+01:00",
+    # hex runs and a base58 look-alike
+    "commit 3f2c1e9a7b8d fixed the mac build",
+    "hash 001A2B3C4D5E in the log",
+    "LW4TgxKYDWQAYFPM5XxiTMK63TLCxEQoEa",
+    "sha AYB7gTAjaXfY1nsFCP4pwdRWqJrD61dJDN7g3tKtaAnS",
+    "1234;Widget;9.99",
 ]
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from privacy import people, people_ner
+from privacy import model_files, people, people_cues, people_ner
 from privacy._types import KIND_DATE_OF_BIRTH, KIND_PERSON_NAME, KIND_POSTAL_ADDRESS, Hit
 from privacy.normalize import normalize
 
@@ -170,11 +171,12 @@ def test_slow_detector_raises_before_load(monkeypatch: pytest.MonkeyPatch) -> No
         list(people_ner.ner_names("Kari Nordmann"))
 
 
-def test_load_raises_when_the_model_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_load_raises_when_the_model_is_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(people_ner, "_nlp", None)
-    monkeypatch.setattr(people_ner, "MODEL", "no_such_model_package")
-    with pytest.raises(OSError):
+    monkeypatch.setattr(people_ner, "model_dir", lambda: model_files.model_dir(tmp_path))  # an empty directory
+    with pytest.raises(model_files.ModelIntegrityError, match="unreadable"):
         people_ner.load()
+    assert not people_ner.is_loaded()
 
 
 # --- postal addresses ------------------------------------------------------------------------------
@@ -332,3 +334,63 @@ def test_technical_message_is_clean(ner: None) -> None:
         "released on 12 March 2024. Visual Studio Code keeps crashing; Claude Code suggests the same fix."
     )
     assert not _fast(msg) and not _slow(msg)
+
+
+# --- names, slow tier: lower case and non-English sentences after a person cue --------------------
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("remind me to call kari nordmann about the car insurance tomorrow", "kari nordmann"),
+        ("can you write a note to john smith, he helped me", "john smith"),
+        ("skriv en melding til ola hansen om middagen", "ola hansen"),
+        ("met with lars eriksen yesterday", "lars eriksen"),
+        ("email maria garcia about the invoice", "maria garcia"),
+        ("Skriv en e-post til Diego Iglesias om at vi må flytte møtet.", "Diego Iglesias"),  # no entity
+        ("Send en hilsen til Tomasz Nowak fra oss.", "Tomasz Nowak"),  # labelled FAC
+        ("Meet Jane Doe at the station", "Jane Doe"),  # cue opens the sentence
+        ("Lunch with Jisoo Park on Friday", "Jisoo Park"),  # "Park" is a surname here
+    ],
+)
+def test_names_after_person_cues(ner: None, text: str, name: str) -> None:
+    assert name in [text[h.start : h.end] for h in _slow(text) if h.kind == KIND_PERSON_NAME]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "remind me to call tech support about the refund",
+        "just a note to self: buy milk",
+        "I need to write to the landlord about the heating",
+        "ring mamma i morgen",
+        "message the team about the release",
+        "meet with product management tomorrow",
+        "skriv en melding til kollegaene om at kantina er stengt",
+        "send a message to hiring managers about it",
+        "Jeg skal til Nord-Norge i sommer",
+        "I'm flying to New York next week",
+        "I work with Visual Studio Code daily",
+        "Jeg fikk et brev fra Statens vegvesen",
+        "Send it to Customer Support please",
+        "a meeting with Human Resources",
+        "Write an intro for Product Hunt",
+        "I'm visiting Florence and Victoria Falls this year",
+        "We hiked to Bridal Veil Falls",
+        "Let's go to Times Square",
+        "ask hard questions about the budget",
+        "call python functions from rust",
+        "escribir un correo a recursos humanos sobre las vacaciones",
+        "From Hugging Face docs: you should see a token",
+    ],
+)
+def test_person_cue_look_alikes(ner: None, text: str) -> None:
+    assert not _slow(text)
+
+
+def test_lower_case_candidates_need_two_words_before_a_stop() -> None:
+    text = "call ngozi okafor about it, ring mamma i morgen, tell the team, with great power comes more"
+    assert [text[s:e] for s, e in people_cues.lower_name_spans(text, text.lower())] == ["ngozi okafor"]
+
+
+def test_title_casing_keeps_offsets() -> None:
+    text = "call ngozi okafor about it"
+    assert people_cues.title_cased(text, [(5, 17)]) == "call Ngozi Okafor about it"

@@ -119,6 +119,21 @@ POSITIVES: list[tuple[str, str, str]] = [
     ),
     (KIND_PRIVATE_KEY, f"is this key still valid?\n{_RSA_BODY}\nthanks", _RSA_BODY),
     (KIND_PRIVATE_KEY, f"the key file contains:\n{_PEM_LINES}\n=8xQN", _PEM_LINES[:64]),
+    # vouched by a vendor prefix or keyword: typed-looking bodies still flag (round 2)
+    (KIND_API_KEY, "sk-ant-api03-Ab3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5", "Ab3dE5fG7hI9jK1lM3nO"),
+    (KIND_API_KEY, "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGH", "abcdefghijklmnopqrstuvwxyz"),
+    (KIND_API_KEY, "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", "AbCdEfGhIjKlMnOpQrStUvWx"),
+    (KIND_API_KEY, "api_key = 'sk-proj-abcdefghijklmnopqrstuvwx1234567890'", "abcdefghijklmnopqrstuvwx1234567890"),
+    (KIND_API_KEY, 'value: "sq0csp-0p9h7g6f4s3s3s3-4a3ardgwa6ADRDJDDKUFYDYDYDY"', "0p9h7g6f4s3s3s3"),
+    (KIND_PASSWORD, "mysql://root:pass@localhost/db", "root:pass"),
+    (KIND_PASSWORD, "login for the shared dropbox: pw: cRflvtq%TGSVr1bZ", "cRflvtq%TGSVr1bZ"),
+    (KIND_PRIVATE_KEY, "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----", "MIIEow"),
+    (KIND_PRIVATE_KEY, "my key starts like this:\n-----BEGIN OPENSSH PRIVATE KEY-----", "OPENSSH"),
+    # passwords near a cue, same or next sentence
+    (KIND_PASSWORD, "it says wrong password but I'm typing monkey999 exactly", "monkey999"),
+    (KIND_PASSWORD, "I forgot the router password. The code I use is Fjord2020!", "Fjord2020"),
+    (KIND_PASSWORD, "Login fails. I tried Sommer1995. and it fails", "Sommer1995"),
+    (KIND_PASSWORD, "wrong passord igjen, jeg skrev ravioli-battery-tundra-horse", "ravioli-battery"),
     # disguises undone by normalisation: full-width letters and a zero-width space
     (KIND_PASSWORD, "my ｐａｓｓｗｏｒｄ is hunter2", "hunter2"),
     (KIND_API_KEY, "gh\u200bp_1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6P7q8R", "1a2B3c4D5e6F7g8H9i0J"),
@@ -175,6 +190,25 @@ NEGATIVES: list[str] = [
     "see https://docs.google.com/document/d/1W7KCxOxP-1Fy5EyF2lbJGE2WuKmu5v0suYqoHas1jRM for the plan",
     "version 1.2.3 build 4567, order #12345 costs 49.90",
     "s.AcceptanceTimeoutSeconds = 30",
+    # private-key headers around documentation filler
+    "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----",
+    "-----BEGIN PRIVATE KEY-----\n<your key>\n-----END PRIVATE KEY-----",
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nXXXXXXXXXXXXXXXX\n-----END OPENSSH PRIVATE KEY-----",
+    "-----BEGIN OPENSSH PRIVATE KEY----------END OPENSSH PRIVATE KEY-----",
+    # filler after a vendor prefix, and typed sequences without one
+    "xoxe.xoxp-1-RANDOMSTRINGHERE",
+    "GR134894112312312312312312312",
+    "glc_111111111111111111111111111111111111111111=",
+    "sk-ant-api03-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "curl --user username:password https://x.io and postgres://user:password@db/x",
+    # cue words near ordinary words, products, versions and code
+    "Should I use a password manager like Bitwarden or 1Password?",
+    "I reset my password on my iPhone15 yesterday",
+    "password hashing with sha256 or argon2id? we use v2.3.1",
+    "enable two-factor-authentication before you change the password",
+    "login:\n  serviceAccountToken:\n    fn::secret: ops_eyJzaWduSW5B..[Redacted]",
+    "GET /login HTTP/1.1 401 - the password was rejected at 10:15:32",
+    "login(password=user_input)",
 ]
 
 
