@@ -38,10 +38,6 @@ from bench._common import Figure, check, make_parser, percentile, report  # noqa
 from bench.privacy_eval import CORPORA, Score, load, score  # noqa: E402
 
 COMMAND = ".venv/bin/python -m bench.bench_privacy"
-#: Presidio types that are not personal data on their own, or that the guard leaves out by design.
-OUT_OF_SCOPE = {
-    "DATE_TIME": "any date or time; only dates of birth in context are personal (date_of_birth)",
-}
 PROSE_NEGATIVES = ("negative_prose", "negative_numbers", "negative_code")
 SECRET_LOOKALIKES = ("secret_lookalike",)
 
@@ -94,7 +90,9 @@ async def _plan_times(convs: list[list[str]], policy: str, guard_on: bool) -> li
     times: list[float] = []
     for conv in convs:
         for turn in range(1, len(conv) // 2 + 1):
-            history = [ChatMessage("user" if i % 2 == 0 else "assistant", t) for i, t in enumerate(conv[: 2 * turn - 1])]
+            history = [
+                ChatMessage("user" if i % 2 == 0 else "assistant", t) for i, t in enumerate(conv[: 2 * turn - 1])
+            ]
             messages = [ChatMessage("system", "You are a helpful assistant."), *history]
             started = time.perf_counter()
             await router.plan(messages, ChatOptions())
@@ -158,18 +156,21 @@ def accuracy(quick: bool) -> tuple[dict[str, dict[str, Score]], str]:
             cases = cases[::25]
         table = score(cases)
         tables[name] = table
-        lines += [f"### {name} ({len(cases)} cases)\n", "| type | positives | recall | negatives | false alarms |", "|---|---:|---:|---:|---:|"]
+        lines += [
+            f"### {name} ({len(cases)} cases)\n",
+            "| type | positives | recall | negatives | false alarms |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for kind, row in sorted(table.items()):
-            note = " (out of scope)" if kind in OUT_OF_SCOPE else ""
             recall = "—" if row.recall is None else f"{row.recall:.2f}"
             fa = "—" if row.false_alarm_rate is None else f"{row.false_alarm_rate:.2f}"
-            lines.append(f"| {kind}{note} | {row.positives} | {recall} | {row.negatives} | {fa} |")
+            lines.append(f"| {kind} | {row.positives} | {recall} | {row.negatives} | {fa} |")
         lines.append("")
     return tables, "\n".join(lines)
 
 
 def _pooled(table: dict[str, Score], types: tuple[str, ...] | None, positives: bool) -> float | None:
-    rows = [r for k, r in table.items() if k not in OUT_OF_SCOPE and (types is None or k in types)]
+    rows = [r for k, r in table.items() if not k.endswith("(out of scope)") and (types is None or k in types)]
     if positives:
         total = sum(r.positives for r in rows)
         return sum(r.caught for r in rows) / total if total else None
@@ -178,8 +179,38 @@ def _pooled(table: dict[str, Score], types: tuple[str, ...] | None, positives: b
 
 
 def _min_recall(table: dict[str, Score]) -> float | None:
-    values = [r.recall for k, r in table.items() if k not in OUT_OF_SCOPE and r.recall is not None]
+    values = [r.recall for k, r in table.items() if not k.endswith("(out of scope)") and r.recall is not None]
     return min(values) if values else None
+
+
+def _figures(
+    tables: dict[str, dict[str, Score]], costs: dict[str, Any], boot: dict[str, Any], quick: bool
+) -> list[Figure]:
+    out: list[Figure] = []
+
+    def add(fid: str, name: str, value: float | None, unit: str, target: str, ok: bool | None, note: str = "") -> None:
+        if value is not None:
+            out.append(Figure(fid, name, value, unit, target, None if ok is None else check(ok, quick), COMMAND, note))
+
+    for i, corpus in enumerate(("presidio", "gitleaks", "chat"), 1):
+        table = tables.get(corpus, {})
+        recall, low = _pooled(table, None, True), _min_recall(table)
+        add(f"P{i}a", f"privacy recall, {corpus} (all in-scope positives)", recall, "", "≥ 0.97", (recall or 0) >= 0.97)
+        add(f"P{i}b", f"privacy recall, {corpus} (worst in-scope type)", low, "", "≥ 0.97", (low or 0) >= 0.97)
+    chat = tables.get("chat", {})
+    prose, lookalikes = _pooled(chat, PROSE_NEGATIVES, False), _pooled(chat, SECRET_LOOKALIKES, False)
+    add("P4a", "false alarms, chat corpus prose negatives", prose, "", "≤ 0.05", (prose or 0) <= 0.05)
+    add("P4b", "false alarms, chat corpus secret look-alikes", lookalikes, "", "≤ 0.10", (lookalikes or 0) <= 0.10)
+    gitleaks = _pooled(tables.get("gitleaks", {}), None, False)
+    add("P4c", "false alarms, gitleaks negatives", gitleaks, "", "≤ 0.10", (gitleaks or 0) <= 0.10)
+    local, cloud = costs["local"]["added_p99_ms"], costs["cloud"]["added_p99_ms"]
+    add("P5a", "guard adds to a turn that stays local (p99)", local, "ms", "≤ 5 ms", local <= 5)
+    add("P5b", "guard adds to a turn whose plan includes the cloud (p99)", cloud, "ms", "≤ 50 ms", cloud <= 50)
+    ready = boot["readyz_200_s"]
+    add("P6a", "start-up with a cloud target: launch → /readyz 200", ready, "s", "< 4 s", (ready or 99) < 4)
+    rss = f"RSS {boot['rss_mib']:.0f} MiB"
+    add("P6b", "launch → name detector ready (after /readyz)", boot["names_ready_s"], "s", "", None, rss)
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -187,34 +218,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     tables, markdown = accuracy(args.quick)
-    figures: list[Figure] = []
-    for i, name in enumerate(("presidio", "gitleaks", "chat")):
-        table = tables.get(name, {})
-        recall, low = _pooled(table, None, True), _min_recall(table)
-        if recall is None or low is None:
-            continue
-        figures.append(Figure(f"P{i + 1}a", f"privacy recall, {name} (all in-scope positives)", recall, "", "≥ 0.97", check(recall >= 0.97, args.quick), COMMAND))
-        figures.append(Figure(f"P{i + 1}b", f"privacy recall, {name} (worst type)", low, "", "≥ 0.97", check(low >= 0.97, args.quick), COMMAND))
-    chat = tables.get("chat", {})
-    for fid, label, types, target in (("P4a", "prose negatives", PROSE_NEGATIVES, 0.05), ("P4b", "secret look-alikes", SECRET_LOOKALIKES, 0.10)):
-        rate = _pooled(chat, types, False)
-        if rate is not None:
-            figures.append(Figure(fid, f"false alarms, chat corpus {label}", rate, "", f"≤ {target:.2f}", check(rate <= target, args.quick), COMMAND))
-    gitleaks_fa = _pooled(tables.get("gitleaks", {}), None, False)
-    if gitleaks_fa is not None:
-        figures.append(Figure("P4c", "false alarms, gitleaks negatives", gitleaks_fa, "", "≤ 0.10", check(gitleaks_fa <= 0.10, args.quick), COMMAND))
     costs = turn_costs(args.quick)
-    figures.append(Figure("P5a", "guard adds to a turn that stays local (p99)", costs["local"]["added_p99_ms"], "ms", "≤ 5 ms", check(costs["local"]["added_p99_ms"] <= 5, args.quick), COMMAND))
-    figures.append(Figure("P5b", "guard adds to a turn whose plan includes the cloud (p99)", costs["cloud"]["added_p99_ms"], "ms", "≤ 50 ms", check(costs["cloud"]["added_p99_ms"] <= 50, args.quick), COMMAND))
     boot = startup(args.quick)
-    if boot["readyz_200_s"] is not None:
-        figures.append(Figure("P6a", "start-up with a cloud target: launch → /readyz 200", boot["readyz_200_s"], "s", "< 4 s", check(boot["readyz_200_s"] < 4, args.quick), COMMAND))
-    if boot["names_ready_s"] is not None:
-        figures.append(Figure("P6b", "launch → name detector ready", boot["names_ready_s"], "s", "", None, COMMAND, note=f"RSS {boot['rss_mib']:.0f} MiB"))
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     (out / "privacy.md").write_text(markdown + "\n")
-    report("privacy", figures, {"turn_costs": costs, "startup": boot}, quick=args.quick, out=out, started=started)
+    details = {"turn_costs": costs, "startup": boot}
+    report("privacy", _figures(tables, costs, boot, args.quick), details, quick=args.quick, out=out, started=started)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ Times `routing.policies.decide` (privacy guard, classifier, complexity, health o
 the router does before it opens a stream) one call at a time over a corpus of prompts (the
 detector benchmark's corpus: mostly clean prompts, some with personal data or secrets, one of ~200
 words), for every policy, with a cloud target configured so that no policy short-cuts to "local".
-Also times `Router.plan`, which adds the breakers' state.
+The privacy verdict is the guard's fast tier computed in this thread (the name model and the
+router's thread hops are timed in bench/bench_privacy.py, which times `Router.plan` whole).
 
 `decide` caches each message's privacy scan (history is re-sent every turn), so each call gets a
 message it has never seen: the prompt plus a unique suffix. "conversation" sends ten earlier turns
@@ -84,17 +85,25 @@ def stats(samples: list[float], n_prompts: int) -> dict[str, Any]:
 
 def measure_policies(prompts: tuple[str, ...], repeat: int) -> dict[str, dict[str, float]]:
     from config import POLICIES, RoutingSettings
+    from privacy import PrivacyGuard
     from providers.base import ChatMessage
     from routing.policies import decide
 
+    # The guard's fast tier, computed in this thread as the router's worker thread would; the name
+    # model (slow tier) and the thread hops are in bench_privacy, which times Router.plan whole.
+    guard = PrivacyGuard(slow=False)
     system = ChatMessage("system", "You are a helpful assistant running locally.")
     available = {"local": True, "cloud": True}
     results: dict[str, dict[str, float]] = {}
     for policy in POLICIES:
         settings = RoutingSettings(policy=policy)
 
-        def one(text: str, settings: Any = settings, policy: str = policy) -> object:
-            return decide(policy, [system, ChatMessage("user", text)], settings, has_cloud=True, available=available)
+        fresh = PrivacyGuard(slow=False)  # each policy scans its prompts itself, none from another's cache
+
+        def one(text: str, settings: Any = settings, policy: str = policy, fresh: PrivacyGuard = fresh) -> object:
+            messages = [system, ChatMessage("user", text)]
+            verdict = fresh.assess_sync([m.content for m in messages]) if policy != "local" else None
+            return decide(policy, messages, settings, has_cloud=True, available=available, privacy=verdict)
 
         results[policy] = stats(timed(one, prompts, repeat), len(prompts))
 
@@ -103,40 +112,30 @@ def measure_policies(prompts: tuple[str, ...], repeat: int) -> dict[str, dict[st
     for i, prompt in enumerate(prompts[:10]):
         history += [ChatMessage("user", prompt), ChatMessage("assistant", f"Answer {i}: " + prompt[::-1])]
     auto = RoutingSettings(policy="auto")
-    decide("auto", [system, *history], auto, has_cloud=True, available=available)
+    guard.assess_sync([system.content, *(m.content for m in history)])
 
     def turn(text: str) -> object:
-        return decide("auto", [system, *history, ChatMessage("user", text)], auto, has_cloud=True, available=available)
+        messages = [system, *history, ChatMessage("user", text)]
+        verdict = guard.assess_sync([m.content for m in messages])
+        return decide("auto", messages, auto, has_cloud=True, available=available, privacy=verdict)
 
     results["auto, conversation (10 earlier turns)"] = stats(timed(turn, prompts, repeat), len(prompts))
 
-    try:
-        from routing.router import Router
-
-        router = Router({"local": object(), "cloud": object()}, auto)  # type: ignore[dict-item]
-        from providers.base import ChatOptions
-
-        options = ChatOptions()
-
-        def plan(text: str) -> object:
-            return router.plan([system, ChatMessage("user", text)], options)
-
-        results["Router.plan (auto)"] = stats(timed(plan, prompts, repeat), len(prompts))
-    except Exception as exc:  # the router's constructor may change; decide() is the figure
-        print(f"bench_routing: Router.plan not measured: {exc}", file=sys.stderr)
-
     # Where the time goes: the two detectors a decision runs, alone.
-    from routing.classifier import classify
     from privacy import scan_text
+    from routing.classifier import classify
 
-    results["component: privacy scan_text"] = stats(timed(scan_text, prompts, repeat), len(prompts))
+    def fast_scan(text: str) -> object:
+        return scan_text(text, slow=False)
+
+    results["component: privacy scan_text (fast tier)"] = stats(timed(fast_scan, prompts, repeat), len(prompts))
     results["component: classify"] = stats(timed(classify, prompts, repeat), len(prompts))
     return results
 
 
 def measure_fallback(prompts: tuple[str, ...], repeat: int) -> dict[str, dict[str, float]]:
-    from routing.classifier import classify
     from privacy.scan import is_private
+    from routing.classifier import classify
 
     def both(text: str) -> object:
         return is_private([text]), classify(text)

@@ -11,6 +11,7 @@ local, which kind it names matters less than whether it keeps the text home.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import sys
 from collections import defaultdict
@@ -31,7 +32,7 @@ CORPORA = {
     "chat": DATA / "chat_corpus.jsonl",
 }
 
-__all__ = ["CORPORA", "POLICY_NEGATIVES", "Case", "Score", "load", "score"]
+__all__ = ["CORPORA", "OUT_OF_SCOPE_TYPES", "POLICY_NEGATIVES", "Case", "Score", "in_scope", "load", "score"]
 
 #: Negatives of the chat corpus that the guard flags on purpose (docs/privacy.md says why); scored
 #: as their own rows so that they neither hide in nor inflate the prose false-alarm rate.
@@ -70,6 +71,49 @@ class Score:
         return self.false_alarms / self.negatives if self.negatives else None
 
 
+#: Development-corpus types that are not personal data, so the guard lets them pass by design
+#: (docs/privacy.md): scored on their own rows, "(out of scope)", never hidden.
+OUT_OF_SCOPE_TYPES = {
+    "DATE_TIME": "a date or time on its own; dates of birth in context are in scope (date_of_birth)",
+    "URL": "a plain web address; URLs carrying credentials are in scope (password)",
+    "DE_PLZ": "a bare five-digit German postcode (thousands of households); postcodes in an address are in scope",
+}
+_NOBODYS = (
+    ipaddress.ip_network("192.0.2.0/24"),
+    ipaddress.ip_network("198.51.100.0/24"),
+    ipaddress.ip_network("203.0.113.0/24"),
+    ipaddress.ip_network("2001:db8::/32"),
+)
+
+
+def _nobodys_address(value: str) -> bool:
+    """Loopback, unspecified, broadcast and documentation addresses identify no one."""
+    candidate = value.strip("[]'\",.;").split("%")[0].split("/")[0]
+    if candidate.lower().startswith("::ffff:"):
+        candidate = candidate[7:]
+    try:
+        address = ipaddress.ip_address(candidate)
+    except ValueError:
+        return False
+    return (
+        address.is_loopback
+        or address.is_unspecified
+        or str(address) == "255.255.255.255"
+        or any(address in net for net in _NOBODYS if net.version == address.version)
+    )
+
+
+def in_scope(row: dict[str, object]) -> bool:
+    """Whether a development-corpus positive is personal data by the guard's definition."""
+    kind = str(row.get("type_hint") or "")
+    if kind in OUT_OF_SCOPE_TYPES:
+        return False
+    entities = row.get("entities") or []
+    if kind == "IP_ADDRESS" and isinstance(entities, list) and entities:
+        return not all(isinstance(e, dict) and _nobodys_address(str(e.get("value", ""))) for e in entities)
+    return True
+
+
 def load(path: Path) -> Iterator[Case]:
     for line in path.read_text("utf-8").splitlines():
         if not line.strip():
@@ -78,13 +122,16 @@ def load(path: Path) -> Iterator[Case]:
         kind = row.get("type") or row.get("type_hint") or "?"
         if row["label"] == "negative" and row.get("form") in POLICY_NEGATIVES:
             kind = POLICY_NEGATIVES[row["form"]]
+        scoped = row["label"] == "negative" or in_scope(row)
+        if not scoped:
+            kind += " (out of scope)"
         yield Case(
             id=row["id"],
             text=row.get("text", ""),
             positive=row["label"] == "positive",
             type=kind,
             messages=tuple(row.get("messages") or ()),
-            in_scope=bool(row.get("in_scope", True)),
+            in_scope=scoped,
         )
 
 
@@ -114,7 +161,9 @@ def _fmt(value: float | None) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", choices=sorted(CORPORA), action="append")
-    parser.add_argument("--show", action="append", default=[], help="print misses and false alarms of this type (or 'all')")
+    parser.add_argument(
+        "--show", action="append", default=[], help="print misses and false alarms of this type (or 'all')"
+    )
     parser.add_argument("--fast", action="store_true", help="fast tier only (no NER)")
     args = parser.parse_args(argv)
     guard = PrivacyGuard()
@@ -131,7 +180,10 @@ def main(argv: list[str] | None = None) -> int:
             total.caught += row.caught
             total.negatives += row.negatives
             total.false_alarms += row.false_alarms
-        print(f"| **all** | {total.positives} | {_fmt(total.recall)} | {total.negatives} | {_fmt(total.false_alarm_rate)} |\n")
+        print(
+            f"| **all** | {total.positives} | {_fmt(total.recall)} "
+            f"| {total.negatives} | {_fmt(total.false_alarm_rate)} |\n"
+        )
         for kind, row in sorted(table.items()):
             if kind in args.show or "all" in args.show:
                 for case in row.misses:

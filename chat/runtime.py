@@ -79,7 +79,6 @@ class AppRuntime:
 
     def start(self) -> None:
         if self.settings.cloud is not None and self.settings.routing.privacy_guard:
-            self.guard.start()  # the name model loads in its own thread while the chat model loads
             self.health_checks.setdefault("privacy", self.guard.check)
         if self._task is None:
             self._task = asyncio.create_task(self._open(), name="open-providers")
@@ -100,6 +99,10 @@ class AppRuntime:
             if self.local.load_seconds is not None:
                 metrics.MODEL_LOAD_SECONDS.set(self.local.load_seconds)
             await self._check_system_prompt()
+            if self.settings.cloud is not None and self.settings.routing.privacy_guard:
+                # After the chat model, so the two loads don't share the GIL; a turn that arrives before
+                # the name model is up waits for it within PRIVACY_TIMEOUT, else stays local.
+                self.guard.start()
             self.state = "ready"
             self.ready_seconds = time.monotonic() - self.started_at
             log.info("runtime: ready in %.2fs: %s", self.ready_seconds, self.local.description)
@@ -116,7 +119,7 @@ class AppRuntime:
         """The operator's SYSTEM_PROMPT goes with every chat turn: say once if it keeps them all local."""
         if self.settings.cloud is None or not self.settings.routing.privacy_guard:
             return
-        verdict = await self.guard.assess([self.settings.system_prompt])
+        verdict = await self.guard.assess([self.settings.system_prompt], slow=False)  # names: on every turn
         if verdict.private:
             log.warning("runtime: SYSTEM_PROMPT: %s: every chat conversation will stay local", verdict.reason)
 

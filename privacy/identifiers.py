@@ -10,7 +10,9 @@ look-alikes); separators inside numbers, case and spelled-out forms are handled 
 * :mod:`privacy.ids_phones` — phone numbers of every country (`phonenumbers`);
 * :mod:`privacy.ids_network` — e-mail (also "jane dot doe at example dot com"), IPv4/IPv6, MAC;
 * :mod:`privacy.ids_wallets` — crypto wallets (Base58Check, XRP, bech32, Ethereum, Solana with context);
-* :mod:`privacy.ids_formats` — vehicle registrations and postcodes.
+* :mod:`privacy.ids_formats` — vehicle registrations and postcodes;
+* :mod:`privacy.ids_context` — member/patient/policy/employee/customer/licence numbers after their
+  phrase (no checksum, any layout) and VINs.
 
 Out of scope on purpose (Presidio types this module does not flag):
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 from typing import Final
 
 from ._types import Detector
+from .ids_context import detect_context_ids, detect_plates, detect_vins
 from .ids_formats import detect_formats
 from .ids_network import detect_emails, detect_ips, detect_macs
 from .ids_numbers import detect_ibans, detect_numbers
@@ -46,4 +49,7 @@ DETECTORS: Final[tuple[Detector, ...]] = (
     detect_ips,
     detect_macs,
     detect_formats,
+    detect_vins,
+    detect_context_ids,
+    detect_plates,
 )

@@ -91,9 +91,13 @@ BUSINESS_BEFORE: Final = re.compile(
 NOT_PERSONAL_CONTEXT: Final = re.compile(rf"\b(?:{_NOT_PERSONAL_WORDS})", re.IGNORECASE)
 _BUSINESS_WORD_RE: Final = re.compile(rf"(?:{_BUSINESS_WORDS})", re.IGNORECASE)
 
-ID_CONTEXT: Final = re.compile(_ID_WORDS, re.IGNORECASE)
-PHONE_CONTEXT: Final = re.compile(_PHONE_WORDS, re.IGNORECASE)
-BANK_CONTEXT: Final = re.compile(_BANK_WORDS, re.IGNORECASE)
+# At a word start only: "ust" in "Customer", "tax" in "syntax", "ring" in "during" are no context.
+# Compounds ("Mitgliedsnummer", "kundenummer") still count through their "nummer"/"nr" tail.
+_START: Final = r"(?<![A-Za-zÀ-ÿ])"
+_COMPOUND: Final = r"|[A-Za-zÀ-ÿ]+(?:nummer|nummeret|nr\b|nr\.)"
+ID_CONTEXT: Final = re.compile(rf"{_START}(?:{_ID_WORDS}{_COMPOUND})", re.IGNORECASE)
+PHONE_CONTEXT: Final = re.compile(rf"{_START}(?:{_PHONE_WORDS}{_COMPOUND})", re.IGNORECASE)
+BANK_CONTEXT: Final = re.compile(rf"{_START}(?:{_BANK_WORDS}{_COMPOUND})", re.IGNORECASE)
 PLATE_CONTEXT: Final = re.compile(_PLATE_WORDS, re.IGNORECASE)
 POSTCODE_CONTEXT: Final = re.compile(_POSTCODE_WORDS, re.IGNORECASE)
 
@@ -110,7 +114,10 @@ def _word_at(text: str, at: int) -> str:
 
 def _real_context(text: str, m: re.Match[str]) -> bool:
     # "Ordrenummer", "Bestellnummer", "order-nr": the context word is part of a business word.
-    return _BUSINESS_WORD_RE.match(_word_at(text, m.start())) is None
+    if _BUSINESS_WORD_RE.match(_word_at(text, m.start())) is not None:
+        return False
+    compound = m.group().lower().rstrip(".").endswith(("nummer", "nummeret", "nr"))
+    return not (compound and _BUSINESS_WORD_RE.match(text, m.start()) is not None)
 
 
 def has_context(text: str, start: int, end: int, words: re.Pattern[str]) -> bool:
@@ -160,8 +167,17 @@ def is_alone(text: str, start: int, end: int) -> bool:
 
 
 def is_bare(text: str, start: int, end: int) -> bool:
-    """The message is this value and nothing that reads as prose (no letters outside it)."""
-    return len(text) <= 96 and not any(c.isalpha() for c in text[:start]) and not any(c.isalpha() for c in text[end:])
+    """The message is this value and nothing that reads as prose.
+
+    Other identifier-like tokens may stand beside it ("GL0285191 EU4488929": a pasted list of codes),
+    but no word without a digit.
+    """
+    if len(text) > 96:
+        return False
+    rest = text[:start] + " " + text[end:]
+    return not any(c.isalpha() for c in rest) or all(
+        any(c.isdigit() for c in word) for word in rest.split() if any(c.isalpha() for c in word)
+    )
 
 
 def mask(value: str, keep: int = 2) -> str:

@@ -82,14 +82,23 @@ def detect_formats(text: str) -> Iterator[Hit]:
     upper = text.upper()
     if len(text) <= _SHORT and upper != text and len(upper) == len(text):
         for lo, hi in windows:
-            yield from _window_hits(upper, lo, hi, _FORMATS)
+            yield from _window_hits(upper, lo, hi, _FORMATS, alone_only=True)
 
 
-def _window_hits(text: str, lo: int, hi: int, formats: tuple[_Format, ...]) -> Iterator[Hit]:
+def _window_hits(
+    text: str, lo: int, hi: int, formats: tuple[_Format, ...], *, alone_only: bool = False
+) -> Iterator[Hit]:
+    # alone_only: the upper-cased copy of a short message. A lower-case postcode is still one
+    # ("york yo10 8ay"), but "mx64-uwp=fail" in code is no plate unless it is the whole message.
     for fmt in formats:
+        if alone_only and fmt.kind != KIND_POSTAL_ADDRESS:
+            matches = [m for m in fmt.pattern.finditer(text, lo, hi) if is_alone(text, *m.span())]
+            yield from (hit(m.start(), m.end(), fmt.kind, fmt.label, m.group(), 1) for m in matches)
+            continue
         for m in fmt.pattern.finditer(text, lo, hi):
             start, end = m.span()
             value = m.group()
+            alone = fmt.bare_ok and is_alone(text, start, end)
             strong = fmt.strong is not None and fmt.strong.fullmatch(value) is not None
-            if strong or (fmt.bare_ok and is_alone(text, start, end)) or has_context(text, start, end, fmt.context):
+            if strong or alone or has_context(text, start, end, fmt.context):
                 yield hit(start, end, fmt.kind, fmt.label, value, 1)

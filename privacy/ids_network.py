@@ -74,6 +74,7 @@ _MAC_RE: Final = re.compile(
     r"(?<![0-9A-Fa-f:.-])(?:[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}"
     r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![0-9A-Fa-f:-]|\.[0-9A-Za-z])"  # a full stop may follow
 )
+_CISCO_HINT: Final = re.compile(r"\.[0-9A-Fa-f]{4}\.")
 _MAC_COMPACT_RE: Final = re.compile(r"(?<![0-9A-Za-z_])(?=[A-Fa-f]*[0-9])[0-9A-Fa-f]{12}(?![0-9A-Za-z_])")
 # "mac" alone is too weak ("the mac build" next to a commit hash): upper-case MAC, or "mac" as an address.
 _MAC_CONTEXT: Final = re.compile(
@@ -236,7 +237,8 @@ def detect_ips(text: str) -> Iterator[Hit]:
 
 def detect_macs(text: str) -> Iterator[Hit]:
     """MAC addresses: colon, dash or Cisco dot notation anywhere; 12 bare hex digits next to a MAC word."""
-    if text.count(":") >= 5 or text.count("-") >= 5 or text.count(".") >= 2:
+    # Cheap gates: five colons or dashes, or a Cisco ".xxxx." group (prose has many full stops).
+    if text.count(":") >= 5 or text.count("-") >= 5 or (text.count(".") >= 2 and _CISCO_HINT.search(text)):
         for m in _MAC_RE.finditer(text):
             if _real_mac(m.group()):
                 yield Hit(m.start(), m.end(), KIND_MAC_ADDRESS, "MAC address", m.group()[:8] + "…")

@@ -191,12 +191,35 @@ def detect_numbers(text: str) -> Iterator[Hit]:
             continue
         if _after_plus(text, s) and is_intl_phone("+" + chain.group()):
             continue  # "+44 20 7946 0958": a phone number, whatever its groups might also pass for
-        tokens = [(s + m.start(), s + m.end()) for m in _TOKEN_RE.finditer(chain.group())]
+        if _ISBN13_RE.search(chain.group()) and _isbn13(chain.group()):
+            continue  # "ISBN 978-0-17-654163-7": a book, and no group of it is an ID either
+        tokens = [_unglue(text, s + m.start(), s + m.end()) for m in _TOKEN_RE.finditer(chain.group())]
         if _IBAN_HEAD_RE.search(text, max(0, s - 40), e):
             if dead is None:
                 dead = [(a, b) for a, b, ok in _iban_spans(text) if not ok]
             tokens = [t for t in tokens if not any(a <= t[0] < b for a, b in dead)]
         yield from _chain_hits(text, tokens)
+
+
+_ISBN13_RE: Final = re.compile(r"97[89]-\d{1,5}-\d{1,7}-\d{1,7}-\d")
+
+
+def _isbn13(chain: str) -> bool:
+    m = _ISBN13_RE.search(chain)
+    digits = [int(c) for c in m.group() if c.isdigit()] if m else []
+    return len(digits) == 13 and sum(d * (3 if i % 2 else 1) for i, d in enumerate(digits)) % 10 == 0
+
+
+#: Short words that get run into a number; not "de", "es", "at": those are VAT prefixes.
+_GLUED_RE: Final = re.compile(r"(?:is|ist|er|est|was|my|nr|id|är|on)(?=[0-9][0-9A-Z]{7,})")
+
+
+def _unglue(text: str, start: int, end: int) -> tuple[int, int]:
+    """A short word run into the number by a missing space ("id code is030594W903B")."""
+    m = _GLUED_RE.match(text, start, end)
+    if m is not None and m.end() < end and not any(c.islower() for c in text[m.end() : end]):
+        return m.end(), end
+    return start, end
 
 
 def _after_plus(text: str, start: int) -> bool:

@@ -32,7 +32,9 @@ REGIONS: Final = (
     "CN", "BR", "IL", "MX", "KR", "ZA", "NG", "SG", "IE", "BE", "AT", "CH", "PT",
 )  # fmt: skip
 _CANDIDATE_RE: Final = re.compile(
-    r"(?<![\w+.,/-])(?P<intl>\+ ?|00)?(?:\(\d{1,4}\)[ .-]?)?\d[\d().\-/ ]{5,22}\d(?![\w]|[.,/-]\d)"
+    r"(?<![\w+.,/-])(?P<intl>\+ ?|00)?(?:\(\d{1,4}\)[ .-]?)?\d[\d().\-/ ]{5,22}\d"
+    r"(?P<ext> ?(?:x|ext\.?|extn\.?|extension|ext:) ?\d{1,6})?(?![\w]|[.,/-]\d)",
+    re.IGNORECASE,
 )
 _NOT_PHONE_RE: Final = re.compile(
     r"(?:19|20)\d\d[-./]\d\d?[-./]\d\d?|\d\d?[-./]\d\d?[-./](?:19|20)?\d\d|\d+(?:\.\d+){1,2}|\d+ ?[-/] ?\d+"
@@ -44,7 +46,13 @@ _NEIGHBOUR_BEFORE_RE: Final = re.compile(r"[A-Za-z]*\d[A-Za-z0-9]*[ .-]$")
 _NEIGHBOUR_AFTER_RE: Final = re.compile(r"[ .-][A-Za-z]*\d")
 _IBAN_BEFORE_RE: Final = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d\d(?:[ -]?[A-Za-z0-9]{4})*[ -]?$")
 _CARD_WORDS: Final = re.compile(r"card|kort|karte|tarjeta|carte|carta|visa|mastercard|amex", re.IGNORECASE)
-_NANP_SHAPE_RE: Final = re.compile(r"\+ ?1[ .-]?\(?[2-9]\d\d\)?[ .-]?\d{3}[ .-]\d{4}")
+_NANP_SHAPE_RE: Final = re.compile(r"\+ ?1[ .-]?\(?\d{3}\)?[ .-]?\d{3}[ .-]\d{4}")
+_INTL_LAYOUT_RE: Final = re.compile(r"\+ ?\d{1,3}(?: ?\(0\))?[ .-]?(?:\(\d{1,5}\)|\d{1,5})(?:[ .-]?\d{2,8}){1,4}")
+#: North-American layouts, national: "(798)938-6756", "798-938-6756", "798.938.6756", "1-800-555-0199".
+_NANP_LAYOUT_RE: Final = re.compile(r"(?:1[ .-])?(?:\(\d{3}\) ?\d{3}[ .-]|\d{3}([.-])\d{3}\1)\d{4}")
+_SSN_LAYOUT_RE: Final = re.compile(r"\d{3}([ .-])\d\d\1\d{4}")
+#: A trunk "0" and a grouping: "0#### ######", "(0####) #####", "0#-## ## ## ##".
+_TRUNK_LAYOUT_RE: Final = re.compile(r"\(?0\d{1,4}\)?(?:[ .\-/]\d{2,8}){1,4}")
 #: Regions tried for a bare run of digits with no trunk "0", no separators and no context word.
 _BARE_REGIONS: Final = ("US", "TR", "IN")
 _CORE_REGIONS: Final = REGIONS[:17]
@@ -58,12 +66,18 @@ _GROUPED_RE: Final = re.compile(
 def is_intl_phone(candidate: str) -> bool:
     """``+``/``00`` and a number valid for its country (or a NANP ``+1 (555) 123-4567`` shape)."""
     raw = candidate.lstrip()
-    raw = "+" + raw[2:] if raw.startswith("00") else raw
+    trunk00 = raw.startswith("00")
+    raw = "+" + raw[2:] if trunk00 else raw
     try:
         number = phonenumbers.parse(raw, None)
     except phonenumbers.NumberParseException:
         return False
     if phonenumbers.is_valid_number(number):
+        return True
+    # Written as international with a real country code and a possible length: a phone number, even
+    # if that range is not (yet) assigned ("+44 (0)1632 960662", "+61 7 6508 8995").
+    # "00" is too often just leading zeros of some other number: the plus sign only.
+    if not trunk00 and _INTL_LAYOUT_RE.fullmatch(raw) and phonenumbers.is_possible_number(number):
         return True
     # Fictional and unassigned NANP numbers written the way phones are: "+1 (555) 123-4567".
     return number.country_code == 1 and _NANP_SHAPE_RE.fullmatch(raw) is not None
@@ -111,27 +125,42 @@ def detect_phones(text: str) -> Iterator[Hit]:
     if not any(d in text for d in "0123456789"):
         return
     for m in _CANDIDATE_RE.finditer(text):
-        start, end = m.span()
-        value = m.group().rstrip(" ")
+        start = m.start()
+        end = m.start("ext") if m.group("ext") else m.end()
+        value = text[start:end].rstrip(" ")
         end = start + len(value)
         digits = "".join(c for c in value if c.isdigit())
-        if not 7 <= len(digits) <= 15:
+        if not 7 <= len(digits) <= 15 or len(set(digits)) < 3:
             continue
+        span_end = m.end() if m.group("ext") else end  # the extension belongs to the number
         if m.group("intl"):
             if is_intl_phone(value):
-                yield hit(start, end, KIND_PHONE, "phone number", value, 2)
+                yield hit(start, span_end, KIND_PHONE, "phone number", text[start:span_end], 2)
             continue
-        if _rejected(text, start, end, value):
+        if _rejected(text, start, span_end, value):
             continue
-        regions = _regions(text, start, end, value, digits)
-        if regions and _national(digits, value, regions):
-            yield hit(start, end, KIND_PHONE, "phone number", value, 2)
+        if _accepted(text, start, end, value, digits, bool(m.group("ext"))):
+            yield hit(start, span_end, KIND_PHONE, "phone number", text[start:span_end], 2)
 
 
-def _regions(text: str, start: int, end: int, value: str, digits: str) -> tuple[str, ...]:
+def _accepted(text: str, start: int, end: int, value: str, digits: str, ext: bool) -> bool:
+    # The layouts phones are printed in, whatever the digits (fictional and unassigned numbers included):
+    # "(798)938-6756", "487-705-9640", "1-800-555-0199"; an extension says "phone" by itself.
+    if _NANP_LAYOUT_RE.fullmatch(value) or (ext and len(digits) >= 7):
+        return True
+    context = has_context(text, start, end, PHONE_CONTEXT)
+    if context and _TRUNK_LAYOUT_RE.fullmatch(value):
+        return True  # "Tel: 0#### ######": a trunk 0 and a grouping, next to a phone word
+    regions = _regions(text, start, end, value, digits, context)
+    return bool(regions) and _national(digits, value, regions)
+
+
+def _regions(text: str, start: int, end: int, value: str, digits: str, context: bool) -> tuple[str, ...]:
     """Which regions' national forms to try: all with a context word, fewer on shape or bareness alone."""
-    if has_context(text, start, end, PHONE_CONTEXT):
+    if context:
         return REGIONS
+    if _SSN_LAYOUT_RE.fullmatch(value):
+        return ()  # written the way a US SSN is ("078-05-0000"): not a phone without a phone word
     if _GROUPED_RE.fullmatch(value):
         return _CORE_REGIONS
     if not is_bare(text, start, end):

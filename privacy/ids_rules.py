@@ -76,8 +76,8 @@ def _safe(fn: Callable[[str], bool]) -> Callable[[str], bool]:
 def _card(d: str) -> bool:
     if len(set(d)) == 1 or not luhn(d):
         return False
-    if d[0] == "1":
-        return len(d) == 15  # UATP
+    if d[0] == "1" or d[:4] == "2131":
+        return len(d) == 15  # UATP, and JCB's old 15-digit "1800"/"2131" ranges
     return d[0] in "3456" or 2221 <= int(d[:4]) <= 2720
 
 
@@ -246,7 +246,7 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "UK National Insurance number",
         _N,
-        _r(r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]"),
+        _r(r"(?!BG|GB|NK|KN|TN|NT)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]"),
         _any,
         strong=True,
     ),

@@ -25,12 +25,21 @@ from . import people_ner
 from ._types import Detector
 from .people_address import addresses
 from .people_dob import dates_of_birth
+from .people_forms import form_names
+from .people_greetings import greeted_names
 from .people_names import cue_names, titled_names
 
 __all__ = ["DETECTORS", "SLOW_DETECTORS", "load"]
 
 #: Rules that cost microseconds: run on every scan.
-DETECTORS: Final[tuple[Detector, ...]] = (cue_names, titled_names, addresses, dates_of_birth)
+DETECTORS: Final[tuple[Detector, ...]] = (
+    cue_names,
+    greeted_names,
+    form_names,
+    titled_names,
+    addresses,
+    dates_of_birth,
+)
 #: The NER model: run only when the plan could involve the cloud, in a worker thread.
 SLOW_DETECTORS: Final[tuple[Detector, ...]] = (people_ner.ner_names,)
 

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from ._types import KIND_POSTAL_ADDRESS, Hit
+from .people_address_extra import extra_addresses
 from .people_words import FUNCTION_WORDS, TECH_WORDS
 
 __all__ = ["addresses"]
@@ -38,7 +39,8 @@ _EN_TYPES: Final = (
     "|Crescent|Cres|Close|Square|Sq|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Trail|Mews|Gardens|Loop|Plaza|Alley|Row"
 )
 _EN_RE: Final = re.compile(
-    rf"(?<![\w.,/:-])\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?,?[ \t]+(?P<name>(?:(?:{_CAP}|\d{{1,3}}(?:st|nd|rd|th))[ \t]+)"
+    rf"(?<![\w.,/:-])(?:\d{{1,4}}/)?\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?,?[ \t]+"  # "3/45": unit/house
+    rf"(?P<name>(?:(?:{_CAP}|\d{{1,3}}(?:st|nd|rd|th))[ \t]+)"
     rf"{{1,4}})(?i:{_EN_TYPES})\b\.?"
 )
 _COMPOUND_SUFFIXES: Final = (
@@ -55,16 +57,17 @@ _SEPARATE_RE: Final = re.compile(
     rf"|Ring|Ufer|straat|laan)[ \t]+{_NUM_AFTER}"
 )
 _ROMANCE_RE: Final = re.compile(
-    r"(?<!\w)(?:Calle|C/|Avenida|Avda\.?|Plaza|Paseo|Carrer|Rua|Via|Viale|Piazza|Corso|Largo|Travessa"
+    r"(?<!\w)(?:Calle|C/|Avenida|Avda\.?|Plaza|Paseo|Carrer|Rua|Via|Viale|Piazza|Corso|Largo|Travessa|Rue|Boulevard|Quai"
     r"|Am|An der|An den|Auf dem|Auf der|Zum|Zur|Unter den|Hinter der)[ \t]+"
-    rf"(?:(?:de|del|de la|da|do|dos|das|della|di|dei)[ \t]+)?(?P<name>{_CAP}(?:[ \t]+{_CAP}){{0,2}}),?[ \t]+"
+    rf"(?:(?:de|del|de la|da|do|dos|das|della|di|dei|du|des)[ \t]+)?(?P<name>{_CAP}(?:[ \t]+{_CAP}){{0,2}}),?[ \t]+"
     rf"(?:n[º°o.][ \t]*)?{_NUM_AFTER}"
 )
 # Lower case needs more evidence: a comma and a town after the street ("529 cedar lane, springfield"),
 # or a postcode after the number ("fjellveien 60b, 4006 stavanger").
 _EN_LOWER_RE: Final = re.compile(
     r"(?<![\w.,/:-])\d{1,5}[a-z]?[ \t]+(?P<name>(?:[a-z][a-z'-]+[ \t]+){1,3})"
-    r"(?:street|avenue|road|lane|drive|court|boulevard|place|terrace|crescent|way|st|ave|rd|ln|dr|blvd)\.?,[ \t]*[a-z]"
+    r"(?:street|avenue|road|lane|drive|court|boulevard|place|terrace|crescent|close|grove|gardens|mews|row|way|st|ave"
+    r"|rd|ln|dr|blvd)\.?,[ \t]*[a-z]"
 )
 _COMPOUND_LOWER_RE: Final = re.compile(
     rf"(?<![\w-])(?P<name>[a-zæøåäöü][\w'’-]*?)(?:{_COMPOUND_SUFFIXES})[ \t]+\d{{1,4}}[a-z]?,?[ \t]+\d{{4,5}}(?!\w)"
@@ -80,7 +83,7 @@ _FRENCH_RE: Final = re.compile(
 )
 _PO_BOX_RE: Final = re.compile(
     r"(?<!\w)(?:(?i:p\.?[ \t]?o\.?[ \t]*box|post[ \t]+office[ \t]+box|postboks|postfach|postbus|boîte[ \t]+postale"
-    r"|apartado(?:[ \t]+de[ \t]+correos)?)|Box)\.?:?[ \t]*(?P<num>\d{1,6})\b"
+    r"|apartado(?:[ \t]+de[ \t]+correos)?)|Box)\.?:?[ \t]*(?P<num>\d{1,6})\b(?![ \t]+(?:of|/|out)[ \t]+\d)"
 )
 # Runs on lower-cased text; no (?i) and no leading look-behind, which made it ~10x slower.
 _CUE_RE: Final = re.compile(
@@ -140,7 +143,7 @@ _BEFORE_SUFFIXES: Final = tuple(x.replace("\\", "") for x in _COMPOUND_SUFFIXES.
 )
 _ROMANCE: Final = frozenset(
     "Calle C/ Avenida Avda Avda. Plaza Paseo Carrer Rua Via Viale Piazza Corso Largo Travessa Am An Auf Zum Zur "
-    "Unter Hinter".split()
+    "Unter Hinter Rue Boulevard Quai".split()
 )
 _AFTER_WORDS: Final = frozenset(w.lower() for w in _EN_TYPES.split("|")) | frozenset(
     "rue avenue av boulevard bd place allée chemin impasse quai route cours passage bis ter".split()
@@ -264,6 +267,7 @@ def addresses(text: str) -> Iterator[Hit]:
         yield from _number_last(text, lo, hi)
     for lo, hi in starting:
         yield from _number_first(text, lo, hi)
+    yield from extra_addresses(text)
     lower = text.lower()
     if len(lower) == len(text):
         yield from _cued(text, lower)

@@ -5,7 +5,7 @@ Detected (fast tier, no NER):
 * a name after a self-introduction, in any case: "my name is jane doe", "call me Sam", "jeg heter
   Kari", "mitt navn er", "ich heiße", "je m'appelle", "me llamo", "ik heet", "his name is";
 * a capitalised name after a weaker cue: "I'm Ola", "Dear Anna", "Kjære Per", "Hi, this is Tom",
-  "my wife/boss/doctor Kari", "min kollega Per", "kontakt Ola", a form label "Name: Smith";
+  "my wife/boss/doctor Kari", "min kollega Per", "kontakt Ola" (form labels: `people_forms`);
 * a name closing a message or line after a sign-off: "Regards, Per", "Thanks,\\nAnna", "hilsen Per",
   "Mvh Siri Larsen" (lower case too after formal sign-offs: "mvh kari");
 * a capitalised word after a title: "Mr. Mayers", "Dr Garcia", "Herr Müller", "Fru Hansen".
@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from ._types import KIND_PERSON_NAME, Hit
-from .people_words import FUNCTION_WORDS, NOT_A_NAME, TECH_WORDS, TITLES
+from .people_words import FUNCTION_WORDS, NOT_A_NAME, NOT_ADDRESSED, TECH_WORDS, TITLES
 
 __all__ = ["cue_names", "lowered", "mask_name", "titled_names"]
 
@@ -69,10 +69,6 @@ _SIGNOFF_CASUAL: Final = r"cheers|best|thanks|thank\s+you|many\s+thanks|takk|lov
 # Word boundaries before the cue are checked in code (`_starts_word`).
 _STRONG_RE: Final = re.compile(rf"(?:{_STRONG})[ \t]*[,:]?[ \t]+{_NAME}")
 _WEAK_RE: Final = re.compile(rf"(?:{_WEAK})[ \t]+{_NAME}")
-_LABEL_RE: Final = re.compile(
-    rf"(?m)^[ \t]*(?:Full name|Name|Navn|Fullt navn|Contact|Kontakt|Patient|Customer|Kunde|Employee|Ansatt)"
-    rf"[ \t]*:[ \t]*{_NAME}"
-)
 _SIGNOFF_RE: Final = re.compile(
     rf"(?:(?P<formal>{_SIGNOFF_FORMAL})|{_SIGNOFF_CASUAL})(?!\w)\.?[ \t]*[,!]?[ \t]*\n?[ \t]*{_NAME}"
     r"[ \t]*[.!]?[ \t]*(?:\n|$)"
@@ -137,7 +133,6 @@ _SIGNOFF_ANCHORS: Final = (
     "love",
     "xoxo",
 )
-_LABEL_GATES: Final = ("name", "navn", "contact", "kontakt", "patient", "customer", "kunde", "employee", "ansatt")
 _TITLE_ANCHORS: Final = (
     "mr",
     "ms",
@@ -183,7 +178,7 @@ def _name_words(raw: str, *, any_case: bool) -> list[str]:
     words = raw.split()
     first = words[0]
     lower = first.lower()
-    if len(first) < 2 or lower in NOT_A_NAME or lower in TECH_WORDS:
+    if len(first) < 2 or lower in NOT_A_NAME or lower in TECH_WORDS or lower in NOT_ADDRESSED:
         return []
     if first.isupper() and len(first) <= 3 and not any_case:
         return []  # "I'm OK", "Dear HR"
@@ -274,11 +269,6 @@ def cue_names(text: str) -> Iterator[Hit]:
     for pattern, anchors, any_case in ((_STRONG_RE, _STRONG_ANCHORS, True), (_WEAK_RE, _WEAK_ANCHORS, False)):
         for m in _near(lower, pattern, anchors, _BACK):
             words = _name_words(_original(text, m), any_case=any_case)
-            if words:
-                yield _hit(text, m, words)
-    if ":" in text and _gated(lower, _LABEL_GATES):
-        for m in _LABEL_RE.finditer(text):
-            words = _name_words(m.group("name"), any_case=False)
             if words:
                 yield _hit(text, m, words)
     yield from _signoffs(text, lower)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["FUNCTION_WORDS", "NAME_PARTICLES", "NOT_A_NAME", "TECH_WORDS", "TITLES"]
+__all__ = ["FUNCTION_WORDS", "NAME_PARTICLES", "NOT_ADDRESSED", "NOT_A_NAME", "TECH_WORDS", "TITLES"]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -75,6 +75,8 @@ TECH_WORDS: Final = _words(
     labs kit suite core pro enterprise edition assistant agent agents model models bot bots gateway proxy
     router registry operator controller module package config settings security identity directory
     active insights monitor analytics search maps drive mail calendar sheets docs forms world
+    stack overflow stackoverflow claude siri alexa cortana bixby zendesk hubspot intercom freshdesk servicenow
+    twilio stripe paypal
     """
 )
 
@@ -83,3 +85,22 @@ NAME_PARTICLES: Final = _words("van von der den de del della di da du la le bin 
 
 #: Titles that mark the next capitalised word as a person's name.
 TITLES: Final = _words("mr mrs ms mx miss dr prof sir dame herr frau fru frk mme mlle monsieur madame señor señora")
+
+#: Capitalised words a greeting or a contact verb takes that are not a person: groups, family
+#: words, assistants, departments and common nouns ("Hi Mom", "Hey Siri", "Contact Support",
+#: "Forward this to Legal", "Thanks, Bye").
+NOT_ADDRESSED: Final = _words(
+    """
+    there world team teams everyone everybody all folks guys gals y'all yall mate mates buddy pal pals
+    friend friends fam family mom mum mommy mummy mama mamma dad daddy papa pappa grandma grandpa granny
+    nana bro sis dude man boss doc honey sweetie darling babe baby love dear sunshine ladies gentlemen
+    gentleman people class students kids children neighbours neighbors all's bye goodbye regards cheers
+    thanks thank again back quick question soon later tomorrow today tonight anyone someone somebody
+    siri alexa cortana bixby jeeves claude bard grok clippy bot chatbot assistant kitty
+    support sales legal finance accounting accounts marketing billing reception security hr it admin
+    admins ops devops engineering product design research procurement compliance payroll helpdesk
+    service services customer customers us me center centre form desk office staff personnel management
+    crew squad gang group department dept everyone's whoever each future past stranger strangers
+    everything nothing something anything great nice awesome perfect noted
+    """
+)

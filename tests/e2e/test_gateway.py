@@ -117,7 +117,7 @@ def test_privacy_guard_applies_to_the_api(gw: AppProcess, servers: tuple[OpenAIS
     raw = client(gw).chat.completions.with_raw_response.create(
         model="cloud", messages=[{"role": "user", "content": "My IBAN is DE89 3704 0044 0532 0130 00, write a poem"}]
     )
-    assert raw.headers["x-route-target"] == "local" and raw.headers["x-route-reason"] == "private data"
+    assert raw.headers["x-route-target"] == "local" and raw.headers["x-route-reason"] == "private data: IBAN"
     assert not [r for r in cloud.received if r.path == "/v1/chat/completions"]
 
 

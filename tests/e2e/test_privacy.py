@@ -36,6 +36,24 @@ DISGUISED = [
     ("my SSN is 078 05 1120", "national ID"),
     ("my password is hunter2, can you check it is strong?", "password"),
     ("passordet mitt er Sommer2024!", "password"),
+    ("mail me: jane(at)example.com", "e-mail"),
+    ("mail me: jane\uff20example.com", "e-mail"),  # full-width @
+    ("card 4111/1111/1111/1111", "payment card"),
+    ("card 4111-1111 1111.1111", "payment card"),
+    ("card 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1", "payment card"),
+    ("card \u0664\u0661\u0661\u0661 \u0661\u0661\u0661\u0661 \u0661\u0661\u0661\u0661 \u0661\u0661\u0661\u0661", "payment card"),
+    ("call me on 020 7946 0958 tomorrow", "phone"),
+    ("ring meg på 91234567", "phone"),
+    ("my number in Tokyo is 090-1234-5678", "phone"),
+    ("fødselsnummer 01.01.90 12345", "national ID"),
+    ("my SSN is 078.05.1120", "national ID"),
+    ("the aws secret is q8Tz1Vb/Nw4Xk2LmR7pYc3Hs9dJf0GtUeA5iWoZ6 for prod", "API key"),
+    ("-----begin rsa private key-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n-----end rsa private key-----", "private key"),
+    ("MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\nMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu", "private key"),
+    ("pw: Xk7!pQ2#mZ", "password"),
+    ("my name is jane doe and I need a CV", "person's name"),
+    ("I live at 42 Maple Street, Springfield", "postal address"),
+    ("born on 12 March 1985 in Bergen", "date of birth"),
 ]
 
 
@@ -119,7 +137,7 @@ async def test_disguised_personal_data_stays_local_in_the_chat(app: AppProcess, 
 
 
 async def test_a_card_split_over_two_chat_messages_stays_local(app: AppProcess, cloud: OpenAIServer) -> None:
-    (first, _), (second, details) = await chat(app, "my card number is 4111 1111", "1111 1111, sorry, it was cut off")
+    (first, _), (second, details) = await chat(app, "my card number is 4111 1111 1111", "1111, sorry, it was cut off")
     assert first.startswith("cloud ·")  # half a number is no number
     assert second.startswith("local ·") and "payment card" in second and "split across messages" in details
     assert len(sent_to(cloud)) == 1
@@ -154,9 +172,9 @@ def test_v1_disguised_personal_data_stays_local(app: AppProcess, cloud: OpenAISe
 
 def test_v1_a_number_split_across_messages_stays_local(app: AppProcess, cloud: OpenAIServer) -> None:
     messages = [
-        {"role": "user", "content": "my card is 4111 1111"},
+        {"role": "user", "content": "my card is 4111 1111 1111"},
         {"role": "assistant", "content": "Please send the rest."},
-        {"role": "user", "content": "1111 1111"},
+        {"role": "user", "content": "1111"},
     ]
     r = v1(app, messages)
     assert r.headers["x-route-target"] == "local" and "payment card" in r.headers["x-route-reason"]
@@ -166,7 +184,7 @@ def test_v1_a_number_split_across_messages_stays_local(app: AppProcess, cloud: O
 def test_v1_a_secret_in_an_assistant_message_stays_local(app: AppProcess, cloud: OpenAIServer) -> None:
     messages = [
         {"role": "user", "content": "what did I paste earlier?"},
-        {"role": "assistant", "content": "You pasted AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY9"},
+        {"role": "assistant", "content": "You pasted AWS_SECRET_ACCESS_KEY=q8Tz1Vb/Nw4Xk2LmR7pYc3Hs9dJf0GtUeA5iWoZ6"},
         {"role": "user", "content": "thanks"},
     ]
     r = v1(app, messages)

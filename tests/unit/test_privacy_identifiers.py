@@ -259,3 +259,96 @@ def test_weak_checksum_needs_context() -> None:
     assert _kinds("ref 130692544 attached") == set()
     assert KIND_NATIONAL_ID in _kinds("SIN 130692544")
     assert KIND_NATIONAL_ID in _kinds("130692544")  # the whole message is the number
+
+
+# round 3: phones with extensions and "001", IDs known by their phrase, VINs, plates after a plate word
+ROUND3_POSITIVES = [
+    ("You can reach me on 001-529-843-2716x1234", KIND_PHONE),
+    ("+1-202-555-0143 ext. 204", KIND_PHONE),
+    ("(555) 123-4567 x89", KIND_PHONE),
+    ("call 1-800-555-0199 now", KIND_PHONE),
+    ("(798)938-6756x508", KIND_PHONE),
+    ("she wrote 487-705-9640 on the card", KIND_PHONE),
+    ("+49 (0)30 1234567", KIND_PHONE),
+    ("0044 20 7946 0958", KIND_PHONE),
+    ("+44(0)1632 960662", KIND_PHONE),
+    ("+1 (150) 889-9579", KIND_PHONE),
+    ("Tel: 03515 123456", KIND_PHONE),
+    ("License: WDL5TS9W33K", KIND_NATIONAL_ID),
+    ("Medical record number MRN-4839201", KIND_NATIONAL_ID),
+    ("Member ID: XJH-4829-11", KIND_NATIONAL_ID),
+    ("Policy number: POL-88213457", KIND_NATIONAL_ID),
+    ("Patient ID 00482913", KIND_NATIONAL_ID),
+    ("driver's licence no. SMITH901045J99AB", KIND_NATIONAL_ID),
+    ("My driver's license number is D1234-56789.", KIND_NATIONAL_ID),
+    ("Passport: 533380006", KIND_NATIONAL_ID),
+    ("employee number E-20931", KIND_NATIONAL_ID),
+    ("customer no. 4471-229", KIND_NATIONAL_ID),
+    ("kundenummer 1029384", KIND_NATIONAL_ID),
+    ("The patient's MRN is 12345678.", KIND_NATIONAL_ID),
+    ("insurance policy #HX-99812", KIND_NATIONAL_ID),
+    ("BBAN: 7104656341483", KIND_BANK_ACCOUNT),
+    ("VIN 1HGCM82633A004352 needs inspection", KIND_VEHICLE),
+    ("1HGCM82633A004352", KIND_VEHICLE),
+    ("chassis WVWZZZ1JZXW000001", KIND_VEHICLE),
+    ("License plate SZY-141", KIND_VEHICLE),
+    ("registration plate AB 12 CD today", KIND_VEHICLE),
+    ("Kennzeichen LH 37406", KIND_VEHICLE),
+    # a word run into the number, a pasted list of codes, a Faker-style NINO, an old JCB range
+    ("My finnish id code is030594W903B.", KIND_NATIONAL_ID),
+    ("53125226D 201434292D S57TU0392K", KIND_NATIONAL_ID),
+    ("NINO ZZ 517812 C", KIND_NATIONAL_ID),
+    ("card 213144757710461", KIND_CARD),
+]
+ROUND3_NEGATIVES = [
+    "license: MIT",
+    "ID 3",
+    "id=42",
+    "issue #4821",
+    "PR 1234",
+    "build 20931",
+    "customer order number 48213",
+    "the license 2.0 terms",
+    "Licensed under Apache-2.0",
+    "policy version 2.3.14",
+    "tax 1234.56",
+    "insurance cost 12000 NOK",
+    "student year 2023-2024",
+    "employee count 20931",
+    "passport expires 2027-05-01",
+    "customer since 2019",
+    "patient in room 4021",
+    "client version 1.20.3",
+    "commit 3f2a9c81d0e4 for the license",
+    "the policy covers 10000 people",
+    "plate 12 of 40",
+    "reg 2024 results",
+    "the plate is on the table",
+    "WVWZZZ1JZXW000001 in the log",  # VIN shape, check digit fails, no VIN word
+    "'url': 'http://www.2doc.nl/speel~VARA_101375237~mh17-het-verdriet-van-nederland~.html',",
+    "monkeys-audio:mx64-uwp=fail",
+    "001332-1234567",
+    "078-05-0000",
+    "sha ab12345678",
+    "x = de1234567890",
+    # context words inside other words are no context ("tax" in "syntax", "ring" in "during")
+    "syntax error 130692544 again",
+    "during 4155552671 runs the job failed",
+    "ISBN 978-1-4388-3170-1. Customer-focused",
+]
+
+
+@pytest.mark.parametrize(("text", "kind"), ROUND3_POSITIVES)
+def test_detects_round3(text: str, kind: str) -> None:
+    assert kind in _kinds(text), _hits(text)
+
+
+@pytest.mark.parametrize("text", ROUND3_NEGATIVES)
+def test_passes_round3(text: str) -> None:
+    assert _hits(text) == []
+
+
+def test_extension_is_part_of_the_phone() -> None:
+    text = "ring 001-529-843-2716x1234 today"
+    (phone,) = [h for h in _hits(text) if h.kind == KIND_PHONE]
+    assert text[phone.start : phone.end] == "001-529-843-2716x1234"

@@ -394,3 +394,124 @@ def test_lower_case_candidates_need_two_words_before_a_stop() -> None:
 def test_title_casing_keeps_offsets() -> None:
     text = "call ngozi okafor about it"
     assert people_cues.title_cased(text, [(5, 17)]) == "call Ngozi Okafor about it"
+
+
+# --- round 3: greetings and contact verbs, form fields, more address layouts -----------------------
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Hi Alberto, your appointment is confirmed", "Alberto"),
+        ("Hello Priya,\nyour order has shipped.", "Priya"),
+        ("Hey Sam! Long time.", "Sam"),
+        ("Hei Kari, takk for sist.", "Kari"),
+        ("Good morning Ingrid, the report is attached.", "Ingrid"),
+        ("Cheers, Tom", "Tom"),
+        ("Contact Zoe at the front desk.", "Zoe"),
+        ("Ask Mohammed about it.", "Mohammed"),
+        ("Tell Kenji I said hi.", "Kenji"),
+        ("Please forward this to Lucía.", "Lucía"),
+        ("Thanks Nadia for the quick fix.", "Nadia"),
+        ("HI ALBERTO, YOUR APPOINTMENT IS CONFIRMED", "ALBERTO"),
+        ("Name: Olivia Martinez", "Olivia Martinez"),
+        ("Full name: GARCIA, Maria", "GARCIA, Maria"),
+        ("Patient: J. Smith", "J. Smith"),
+        ("Signed, A. Okafor", "A. Okafor"),
+        ("Regards,\nJ. Smith", "J. Smith"),
+        ("Emergency contact: Kari Nordmann (mother)", "Kari Nordmann"),
+        ("NAME: JOHN SMITH", "JOHN SMITH"),
+        ("Surname: Nordmann Given names: Kari", "Nordmann"),
+        ("Surname: Nordmann Given names: Kari", "Kari"),
+        ("Full Name: mary jane watson", "mary jane watson"),
+        ("Name: de la Cruz, Juan", "de la Cruz, Juan"),
+        ("c/o Kari Nordmann", "Kari Nordmann"),
+    ],
+)
+def test_greeted_and_form_names(text: str, name: str) -> None:
+    norm = normalize(text)
+    assert name in [norm[h.start : h.end] for h in _fast(text) if h.kind == KIND_PERSON_NAME]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi there,",
+        "Hello World",
+        "Hi team,",
+        "Hello everyone",
+        "Hey Siri",
+        "Hi Copilot",
+        "Contact Support",
+        "Ask Google",
+        "Tell Python to use the new path",
+        "Thanks, Team",
+        "Hello from Oslo",
+        "Forward this to HR",
+        "Hi Mom",
+        "Thanks, Bye",
+        "Ask Stack Overflow",
+        "Contact Customer Service",
+        "say hi Alberto",  # a greeting mid-sentence is not addressing anyone
+        "Name: String",
+        "Patient: Stable",
+        "Full name: required field",
+        "name: build-and-test",
+        "contact: ops",
+        "Name: N/A",
+    ],
+)
+def test_greeting_and_form_look_alikes(text: str) -> None:
+    assert KIND_PERSON_NAME not in _kinds(text)
+
+
+def test_ner_drops_a_cue_word_taken_for_a_name(ner: None) -> None:
+    assert not _slow("Ask Claude")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Apt. 4B, 4567 Oak Avenue",
+        "Suite 200, 123 Main St.",
+        "Flat 3, 12 High Street",
+        "4567 Oak Avenue Apt. 12",
+        "12, rue de la Paix",
+        "ul. Marszałkowska 10/12",
+        "Plac Zbawiciela 4",
+        "Gran Vía 28, 3º izq.",
+        "Østre gate 5 B, 0181 Oslo",
+        "Calle de Alcalá 45",
+        "Rua Augusta 100",
+        "Unter den Linden 77",
+        "Straße des 17. Juni 135",
+        "Rue du Faubourg Saint-Honoré 55",
+        "Unit 3/45 George St, Sydney",
+        "568 Kimberly Viaduct Apt. 842",
+        "0134 Lisa Parkways Suite 210\nPort Jennifer, NE 12345",
+        "Studio 33, Kelly Ports",
+        "Send to 9 Smith Fork, Lake Jen, TX 75001",
+        "PSC 1234, Box 5678\nAPO AE 09012",
+        "can u check if 32 hawthorn close, york is in the catchment area",
+    ],
+)
+def test_more_address_layouts(text: str) -> None:
+    assert KIND_POSTAL_ADDRESS in _kinds(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Route 66",
+        "Highway 101 traffic",
+        "Main Street USA",
+        "Fifth Avenue shops",
+        "Downing Street said",
+        "Wall Street fell 3 %",
+        "Box 3 of 5",
+        "100 Data Points were collected",
+        "I scored 120 Bonus Points in the game",
+        "1200 Oak Park visitors",
+        "3 Smith Fork",  # a short number before a rare suffix, nothing else: too weak
+    ],
+)
+def test_more_address_look_alikes(text: str) -> None:
+    assert KIND_POSTAL_ADDRESS not in _kinds(text)
