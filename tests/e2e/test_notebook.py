@@ -102,7 +102,7 @@ def test_outputs_show_the_real_modules_at_work(executed: NotebookNode) -> None:
     assert "TTFT" in text and "tok/s" in text
     assert "route: local · tiny-chat · code generation · TTFT" in text
     assert "route: cloud · test-model · creative writing · TTFT" in text
-    assert "route: local · tiny-chat · private data · TTFT" in text
+    assert "route: local · tiny-chat · private data: payment card · TTFT" in text
     assert "route: local · tiny-chat · cloud failed" in text
     assert "card (payment card number): **** **** **** 1111" in text
     assert "order number (fails Luhn)   nothing found" in text
