@@ -39,7 +39,12 @@ _PERSONAL: Final = (
     r"tax(?:payer)?|ssn|social security|social insurance|national id|national insurance|id number|id no|"
     r"id card|identification|identity|personnummer|fødselsnummer|personal id|førerkort|førerkortnummer|"
     r"führerschein(?:nummer)?|ausweis(?:nummer)?|pension|benefits?|welfare|voter|citizen|resident|"
-    r"dossier|file number|case file|claimant|applicant|enrol?lment|registration"
+    r"dossier|file number|case file|claimant|applicant|enrol?lment|registration|"
+    # "my Thai ID is …", "her national ID": a possessive before "ID" makes it a person's, unless the
+    # words between name a thing (order, session, build, ...), which have their own numbers.
+    r"(?:my|his|her|their|your|min|mitt|mein|meine) (?!(?:[a-z-]+ )?(?:order|session|build|request|transaction|"
+    r"process|thread|job|ticket|trace|commit|device|app|client|tenant|subscription|project|product|user|"
+    r"account|chat|message|tracking|booking|reservation|confirmation)\b)(?:[a-z-]+ ){0,2}id"
 )
 _ACCOUNT: Final = r"account(?: holder)?|acct|a/c|konto(?:nummer|nr)?|bank(?:konto)?|bban|kontonummer"
 #: Words that may stand between the phrase and the value ("Medical record number", "Member ID:").

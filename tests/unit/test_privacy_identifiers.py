@@ -19,6 +19,7 @@ from privacy._types import (
     KIND_VEHICLE,
     Hit,
 )
+from privacy.scan import scan_text
 
 
 def _hits(text: str) -> list[Hit]:
@@ -352,3 +353,20 @@ def test_extension_is_part_of_the_phone() -> None:
     text = "ring 001-529-843-2716x1234 today"
     (phone,) = [h for h in _hits(text) if h.kind == KIND_PHONE]
     assert text[phone.start : phone.end] == "001-529-843-2716x1234"
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("My Thai ID is 1234567890121", True),
+        ("My South African ID is 9202201234088.", True),
+        ("her national ID 48291736", True),
+        ("my order id is 12345678", False),
+        ("my session id is 48392017", False),
+        ("my build id is 20931", False),
+        ("my user id is 4829", False),
+    ],
+)
+def test_a_possessive_before_id_makes_the_number_a_persons(text: str, flagged: bool) -> None:
+    kinds = [f.kind for f in scan_text(text, slow=False)]
+    assert (kinds == ["national_id"]) is flagged, kinds
