@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from ._types import KIND_API_KEY, KIND_PASSWORD, Hit
-from .secrets_util import REFERENCE_RE, entropy, hit, is_placeholder, is_wordy, looks_random, lowered
+from .secrets_util import REFERENCE_RE, entropy, hit, is_placeholder, is_wordy, looks_random, lowered, starts_of
 
 __all__ = ["assignments", "aws_secret_keys", "cli_and_headers"]
 
@@ -129,20 +129,10 @@ _TOKEN_CHARS_RE: Final = re.compile(r"[A-Za-z0-9+/=_-]+")
 _NOT_SECRET_NAMES: Final = ("public", "pub", "csrf", "xsrf", "authenticity")
 
 
-def _keyword_starts(low: str) -> list[int]:
-    starts: set[int] = set()
-    for root in _ROOTS:
-        at = low.find(root)
-        while at != -1:
-            starts.add(at)
-            at = low.find(root, at + 1)
-    return sorted(starts)
-
-
 def assignments(text: str) -> Iterator[Hit]:
     """``name<sep>value`` where the name ends in a secret keyword and the value could be one."""
     low = lowered(text)
-    for at in _keyword_starts(low):
+    for at in starts_of(low, _ROOTS):
         m = _ASSIGN_RE.match(low, at)
         if m is None:
             continue

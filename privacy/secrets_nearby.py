@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from ._types import KIND_PASSWORD, Hit
-from .secrets_util import REFERENCE_RE, hit, is_placeholder, lowered
+from .secrets_util import REFERENCE_RE, hit, is_placeholder, lowered, starts_of
 
 __all__ = ["nearby_passwords"]
 
@@ -82,20 +82,10 @@ def _window(low: str, start: int) -> int:
     return second.start() + 1 if second else end
 
 
-def _cue_starts(low: str) -> list[int]:
-    starts: set[int] = set()
-    for root in _CUE_ROOTS:
-        at = low.find(root)
-        while at != -1:
-            starts.add(at)
-            at = low.find(root, at + 1)
-    return sorted(starts)
-
-
 def nearby_passwords(text: str) -> Iterator[Hit]:
     """The first password-shaped token within a sentence or two after each password cue."""
     low = lowered(text)
-    for at in _cue_starts(low):
+    for at in starts_of(low, _CUE_ROOTS):
         cue = _CUE_RE.match(low, at)
         if cue is None or low.startswith((":\n", ":\r"), cue.end()):
             continue  # "login:" heading a YAML/config block: what follows are settings, not prose

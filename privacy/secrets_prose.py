@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from ._types import KIND_API_KEY, KIND_PASSWORD, Hit
-from .secrets_util import hit, is_placeholder, looks_random, lowered
+from .secrets_util import hit, is_placeholder, looks_random, lowered, starts_of
 
 __all__ = ["prose_passwords"]
 
@@ -120,21 +120,10 @@ def _pair_ok(value: str) -> bool:
     return has_other and value.lower() not in _STOP and not is_placeholder(value) and not value.startswith("$")
 
 
-def _subject_starts(low: str) -> list[int]:
-    """Where a subject word may start: found with str.find, so the regex runs only there."""
-    starts: set[int] = set()
-    for root in _ROOTS:
-        at = low.find(root)
-        while at != -1:
-            starts.add(at)
-            at = low.find(root, at + 1)
-    return sorted(starts)
-
-
 def prose_passwords(text: str) -> Iterator[Hit]:
     """Passwords, PINs and keys given in a sentence ("my password is …", "passordet mitt er …")."""
     low = lowered(text)
-    for at in _subject_starts(low):
+    for at in starts_of(low, _ROOTS):
         m = _PROSE_RE.match(low, at)
         found = _stated(m, text) if m is not None else None
         if found is not None:

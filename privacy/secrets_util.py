@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 from typing import Final
 
 from detect_secrets.filters.heuristic import is_sequential_string, is_templated_secret
@@ -19,6 +20,7 @@ from detect_secrets.filters.heuristic import is_sequential_string, is_templated_
 from ._types import Hit
 
 __all__ = [
+    "starts_of",
     "DUMMY_WORDS",
     "PLACEHOLDER_RE",
     "REFERENCE_RE",
@@ -88,6 +90,17 @@ def lowered(text: str) -> str:
 
 
 _ASCII_LOWER: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def starts_of(low: str, roots: Iterable[str]) -> list[int]:
+    """Every offset where one of `roots` begins (str.find, so the detectors' regexes run only there)."""
+    starts: set[int] = set()
+    for root in roots:
+        at = low.find(root)
+        while at != -1:
+            starts.add(at)
+            at = low.find(root, at + 1)
+    return sorted(starts)
 
 
 def entropy(value: str) -> float:
