@@ -6,17 +6,14 @@ import asyncio
 import logging
 import os
 import sys
-import time
-import uuid
 from contextlib import aclosing
-from dataclasses import replace
 from typing import Any
 
 import chainlit as cl
 from chainlit.input_widget import Select, Slider
 from chainlit.types import ThreadDict
 
-from config import POLICIES, ConfigError, load_settings
+from config import ConfigError, available_policies, load_settings
 from storage import (
     Authenticator,
     FoundryDataLayer,
@@ -40,17 +37,15 @@ except (ConfigError, SchemaError) as _exc:
     raise SystemExit(2) from None
 
 from chat.frames import frames  # noqa: E402
-from chat.history import fit_history  # noqa: E402
-from chat.inputs import InputRejected, clean_user_text  # noqa: E402
 from chat.options import SessionOptions, parse_session_options  # noqa: E402
 from chat.present import STOPPED_MARK, progress_text, route_details, welcome_text  # noqa: E402
 from chat.runtime import AppRuntime  # noqa: E402
+from chat.turn import Turn, TurnService  # noqa: E402
 from chat.user_errors import user_text  # noqa: E402
 from health import metrics  # noqa: E402
-from logs import REQUEST_ID, setup_logging  # noqa: E402
+from logs import setup_logging  # noqa: E402
 from providers.base import ChatMessage, ChatOptions  # noqa: E402
-from providers.errors import ChatError  # noqa: E402
-from routing import Decision  # noqa: E402
+from providers.errors import ChatError, TurnRefused  # noqa: E402
 from server import (  # noqa: E402
     install_message_guard,
     install_origin_check,
@@ -62,9 +57,10 @@ from server import (  # noqa: E402
 setup_logging(SETTINGS)
 log = logging.getLogger("foundry_chat.app")
 RUNTIME = AppRuntime(SETTINGS)
+TURNS = TurnService(RUNTIME)
 STORE = FoundryDataLayer(STORAGE.db_url) if STORAGE.db_url is not None else None
 AUTH = Authenticator(STORAGE)
-install_routes(RUNTIME)
+install_routes(RUNTIME, TURNS)
 if STORE is not None:
     RUNTIME.health_checks["storage"] = STORE.check  # /readyz: 503 while database writes fail
 
@@ -156,7 +152,7 @@ async def _model_ids() -> list[str]:
 
 
 def _policies() -> list[str]:
-    return list(POLICIES) if SETTINGS.cloud is not None else ["local"]
+    return list(available_policies(SETTINGS.cloud is not None))
 
 
 async def _send_settings(stored: dict[str, Any] | None = None) -> None:
@@ -245,140 +241,82 @@ async def _settings_update(raw: dict[str, Any]) -> None:
         await cl.ErrorMessage(content=" ".join(problems)).send()
 
 
-def _record(decision: Decision | None, outcome: str) -> None:
-    target = decision.target if decision else "none"
-    metrics.MESSAGES.labels(target=target, outcome=outcome).inc()
-    if decision is not None and outcome == "ok":
-        if decision.ttft_ms is not None:
-            metrics.TTFT_SECONDS.labels(target=target).observe(decision.ttft_ms / 1000)
-        if decision.tokens_per_second is not None:
-            metrics.TOKENS_PER_SECOND.labels(target=target).observe(decision.tokens_per_second)
+async def _tell_trimmed(dropped: int) -> None:
+    await cl.Message(
+        content=f"ℹ️ {dropped} earlier message{'s' if dropped != 1 else ''} "
+        "left out so the conversation fits the model's context window.",
+        author=AUTHOR,
+    ).send()
 
 
 @cl.on_message
 async def _on_message(message: cl.Message) -> None:
-    request_id = uuid.uuid4().hex[:12]
-    REQUEST_ID.set(request_id)
-    try:
-        text = clean_user_text(message.content, SETTINGS.max_input_chars)
-    except InputRejected as exc:
-        log.info("chat %s: input rejected: %s", request_id, exc)
-        await cl.ErrorMessage(content=str(exc)).send()
-        return
-    if RUNTIME.draining:
-        await cl.ErrorMessage(
-            content="The server is restarting and not taking new messages. Your message is still here: "
-            "send it again in a moment."
-        ).send()
-        return
-    if RUNTIME.state != "ready" or RUNTIME.router is None:
-        reason = RUNTIME.progress.text if RUNTIME.state == "starting" else RUNTIME.error
-        await cl.ErrorMessage(content=f"The model is not ready yet ({reason}). Try again in a moment.").send()
-        return
-    router = RUNTIME.router
-    history = [ChatMessage(m["role"], m["content"]) for m in cl.user_session.get("history") or []]
+    """The chat's door to the turn service (chat/turn.py): Chainlit in, Chainlit out."""
     session = _options()
-    options = ChatOptions(
-        model=session.model, temperature=session.temperature, max_tokens=session.max_tokens, policy=session.policy
-    )
-    user = ChatMessage("user", text)
+    history = [ChatMessage(m["role"], m["content"]) for m in cl.user_session.get("history") or []]
     answer = cl.Message(content="", author=AUTHOR)
-    turn = TurnRecorder(STORE, answer) if STORE is not None else None
-    if turn is not None:  # the user's message is stored before the model is called
-        await turn.begin(message, text, session_metadata={"options": session.as_dict()})
-        if problem := turn.take_problem():
-            await cl.ErrorMessage(content=problem).send()
-    parts: list[str] = []
-    decision: Decision | None = None
-    outcome = "error"
-    started = time.perf_counter()
-    metrics.ACTIVE_STREAMS.inc()
-    RUNTIME.stream_started()
+    recorder = TurnRecorder(STORE, answer) if STORE is not None else None
     try:
-        window = await router.context_window(options.model)
-        fitted = await fit_history(
-            ChatMessage("system", SETTINGS.system_prompt),
-            history,
-            user,
-            context_window=window,
-            # Room for the answer, but never so much that no history fits: the engine stops at the window anyway.
-            reserve=min(options.max_tokens or SETTINGS.max_tokens, window // 2),
-            exact_count=lambda msgs: router.count_tokens(msgs, options),
+        turn = TURNS.prepare(
+            "chat",
+            [*history, ChatMessage("user", message.content)],
+            ChatOptions(model=session.model, temperature=session.temperature, max_tokens=session.max_tokens, policy=session.policy),
+            system=SETTINGS.system_prompt,
+            checked=len(history),
+            recorder=recorder,
+            on_trimmed=_tell_trimmed,
         )
-        if fitted.dropped:
-            left_out = tuple(m.content for m in history[: fitted.dropped])
-            options = replace(options, privacy_texts=left_out)
-            await cl.Message(
-                content=f"ℹ️ {fitted.dropped} earlier message{'s' if fitted.dropped != 1 else ''} "
-                "left out so the conversation fits the model's context window.",
-                author=AUTHOR,
-            ).send()
-        log.info("chat %s: %d messages, ~%d prompt tokens", request_id, len(fitted.messages), fitted.prompt_tokens)
-        if SETTINGS.log_prompts:
-            log.info("chat %s: prompt %r", request_id, text)
-        async with aclosing(frames(router.stream(fitted.messages, options))) as stream:
-            async for chunk in stream:
-                if isinstance(chunk.route, Decision):
-                    decision = chunk.route
-                if chunk.notice:
-                    await answer.stream_token(chunk.notice)
-                if chunk.text:
-                    parts.append(chunk.text)
-                    await answer.stream_token(chunk.text)
-                    if turn is not None:
-                        await turn.progress(parts)  # written every second while it streams
-        outcome = "ok"
-    except asyncio.CancelledError:
-        outcome = "stopped"
-        raise
-    except Exception as exc:
-        if not isinstance(exc, ChatError):
-            log.exception("chat %s: unexpected failure", request_id)
-        else:
-            log.warning("chat %s: %s: %s", request_id, type(exc).__name__, exc)
+    except TurnRefused as exc:
         await cl.ErrorMessage(content=user_text(exc)).send()
-    finally:
+        return
+    if recorder is not None:  # the user's message is stored before the model is called
+        await recorder.begin(message, turn.newest.content, session_metadata={"options": session.as_dict()})
+        await _tell_storage_problem(recorder)
+    async with turn:  # counted until the answer is shown and stored: a SIGTERM drain waits for it
         try:
-            _record(decision, outcome)
-            await _finish(answer, "".join(parts), text, decision, outcome, turn)
-            log.info(
-                "chat %s: %s in %.0f ms, %d chars",
-                request_id,
-                outcome,
-                (time.perf_counter() - started) * 1000,
-                len("".join(parts)),
-            )
+            async with aclosing(frames(turn.stream())) as stream:
+                async for chunk in stream:
+                    if chunk.notice or chunk.text:
+                        await answer.stream_token(chunk.notice + chunk.text)
+        except Exception as exc:
+            _log_failure(turn, exc)
+            await cl.ErrorMessage(content=user_text(exc)).send()
         finally:
-            metrics.ACTIVE_STREAMS.dec()
-            RUNTIME.stream_ended()
+            await _finish(answer, turn, recorder)
 
 
-async def _finish(
-    answer: cl.Message, reply: str, text: str, decision: Decision | None, outcome: str, turn: TurnRecorder | None = None
-) -> None:
+def _log_failure(turn: Turn, exc: Exception) -> None:
+    if isinstance(exc, ChatError):
+        log.warning("chat %s: %s: %s", turn.request_id, type(exc).__name__, exc)
+    else:
+        log.exception("chat %s: unexpected failure", turn.request_id, exc_info=exc)
+
+
+async def _finish(answer: cl.Message, turn: Turn, recorder: TurnRecorder | None) -> None:
     """Keep the turn (a partial answer too) in history, then show the final answer and its route line."""
+    reply, outcome = turn.reply, turn.outcome
     if not (reply or outcome in ("ok", "stopped")):
-        if turn is not None:
-            await turn.finish(reply, outcome, shown=False)  # no answer shown: none stored
-            await _tell_storage_problem(turn)
+        if recorder is not None:
+            await recorder.finish(reply, outcome, shown=False)  # no answer shown: none stored
+            await _tell_storage_problem(recorder)
         return  # failed before any text: the error message says so, and the user can resend
     stored = cl.user_session.get("history") or []
-    stored += [{"role": "user", "content": text}, {"role": "assistant", "content": reply}]
+    stored += [{"role": "user", "content": turn.newest.content}, {"role": "assistant", "content": reply}]
     cl.user_session.set("history", stored)
     shown = answer.content if reply else ("…" if outcome == "stopped" else EMPTY_ANSWER)
     answer.content = shown + (STOPPED_MARK if outcome == "stopped" else "")
-    if turn is not None:
-        await turn.finish(reply, outcome)  # awaited: the final answer is stored before this returns
+    if recorder is not None:
+        await recorder.finish(reply, outcome)  # awaited: the final answer is stored before this returns
     await (answer.update() if answer.streaming else answer.send())
-    if turn is not None:
-        await _tell_storage_problem(turn)
-    if decision is not None:
+    if recorder is not None:
+        await _tell_storage_problem(recorder)
+    if turn.decision is not None:
         # The compact route line under the answer; expanding it shows the whole decision.
-        step = cl.Step(name=decision.route_line(), type="tool", parent_id=answer.id, show_input=False)
-        step.output = route_details(decision)
+        step = cl.Step(name=turn.decision.route_line(), type="tool", parent_id=answer.id, show_input=False)
+        step.output = route_details(turn.decision)
         await step.send()
 
 
-async def _tell_storage_problem(turn: TurnRecorder) -> None:
-    if problem := turn.take_problem():
+async def _tell_storage_problem(recorder: TurnRecorder) -> None:
+    if problem := recorder.take_problem():
         await cl.ErrorMessage(content=problem).send()

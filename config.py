@@ -20,11 +20,13 @@ __all__ = [
     "ConfigError",
     "Secret",
     "Settings",
+    "available_policies",
     "load_settings",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent
-BUNDLED_MODEL_PATH = PROJECT_ROOT / "tests" / "fixtures" / "tiny-chat"
+BUNDLED_MODEL_PATH = PROJECT_ROOT / "models" / "tiny-chat"
+"""The offline demo model (~0.4 MB, built by scripts/make_tiny_model.py); the tests serve it too."""
 
 DEFAULT_MODEL = "phi-4-mini"
 DEFAULT_SYSTEM_PROMPT = (
@@ -50,6 +52,12 @@ DEFAULT_TASK_TABLE = {
     "general": "local",
 }
 POLICIES = ("auto", "local", "cloud", "local-first", "complexity", "task")
+
+
+def available_policies(has_cloud: bool) -> tuple[str, ...]:
+    """The policies a user may pick: every one with a cloud target, only "local" without. Decided here only."""
+    return POLICIES if has_cloud else ("local",)
+
 DEFAULT_AZURE_API_VERSION = "2024-10-21"
 
 Device = Literal["auto", "gpu", "cpu"]
@@ -377,7 +385,7 @@ def _routing(env: Mapping[str, str], has_cloud: bool) -> RoutingSettings:
     policy = (_get(env, "ROUTING_POLICY") or ("auto" if has_cloud else "local")).lower()
     if policy not in POLICIES:
         raise ConfigError(f"ROUTING_POLICY must be one of {', '.join(POLICIES)}, got {policy[:40]!r}")
-    if policy != "local" and not has_cloud:
+    if policy not in available_policies(has_cloud):
         raise ConfigError(
             f"ROUTING_POLICY={policy} needs a cloud target: set AZURE_OPENAI_ENDPOINT or CLOUD_BASE_URL, or use local"
         )

@@ -29,16 +29,18 @@ def routers() -> list[APIRouter]:
     return found
 
 
-def install_routes(runtime: Any, app: FastAPI | None = None) -> None:
-    from gateway import bind as bind_gateway
-    from health.routes import bind
+def install_routes(runtime: Any, turns: Any = None, app: FastAPI | None = None) -> None:
+    """Serve our routes on `app` (Chainlit's by default), ahead of its page; their state goes on `app.state`."""
+    from chat.turn import TurnService
+    from health.routes import ReadyCache
 
-    bind(runtime)
-    bind_gateway(runtime)
     if app is None:
         from chainlit.server import app as chainlit_app
 
         app = chainlit_app
+    app.state.runtime = runtime
+    app.state.turns = turns if turns is not None else TurnService(runtime)
+    app.state.ready_cache = ReadyCache()
     ours = []
     for router in routers():
         for route in router.routes:

@@ -22,7 +22,7 @@ from tests.support.app_process import CHAINLIT, AppProcess
 
 __all__ = ["Backend", "BenchApp", "HealthProbe", "make_long_model", "rss_kib"]
 
-BUNDLED_MODEL = ROOT / "tests" / "fixtures" / "tiny-chat"
+BUNDLED_MODEL = ROOT / "models" / "tiny-chat"
 
 
 def rss_kib(pid: int) -> int:

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.bench_cold_start [--quick] [--launches N]
 
-Launches `chainlit run app.py` with MODEL_PATH=tests/fixtures/tiny-chat several times (one
+Launches `chainlit run app.py` with MODEL_PATH=models/tiny-chat several times (one
 Foundry Local cache directory for all: the first launch registers the model, the others reuse the
 registration, as a restarted app does) and polls `/readyz` every 10 ms from the moment of launch,
 as an orchestrator would. The median over launches is the figure.

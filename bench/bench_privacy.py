@@ -121,7 +121,7 @@ def startup(quick: bool) -> dict[str, Any]:
     from bench._procs import Backend, BenchApp
 
     with Backend(tokens=5) as cloud:
-        env = {"MODEL_PATH": "tests/fixtures/tiny-chat", "CLOUD_BASE_URL": cloud.base_url, "CLOUD_MODEL": "stub"}
+        env = {"MODEL_PATH": "models/tiny-chat", "CLOUD_BASE_URL": cloud.base_url, "CLOUD_MODEL": "stub"}
         app = BenchApp(env, wait_ready=False)
         app.start()
         ready = names = None

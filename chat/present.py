@@ -71,7 +71,8 @@ def route_details(decision: Decision) -> str:
     if timing:
         rows.append("**Timing:** " + " · ".join(timing))
     if d["continued_on"]:
-        rows.append(f"**Continued on:** {d['continued_on']} after a failure mid-answer")
+        by = f" · {d['continued_model']}" if d.get("continued_model") else ""
+        rows.append(f"**Continued on:** {d['continued_on']}{by} after a failure mid-answer")
     attempts = d["attempts"]
     if isinstance(attempts, list) and attempts:
         rows.append("\n| # | target | outcome | time | error |\n|---|---|---|---|---|")

@@ -17,6 +17,7 @@ from config import Settings
 from health import metrics
 from privacy import PrivacyGuard
 from providers.base import Provider
+from providers.errors import Draining, NotReady, TurnRefused
 from providers.factory import LocalTarget, open_cloud, open_local
 from routing import Router
 
@@ -55,8 +56,20 @@ class AppRuntime:
         self.health_checks: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {}
         """Extra readiness checks by name (each returns {"ok": bool, "detail": str, ...})."""
 
+    def refusal(self) -> TurnRefused | None:
+        """Why no turn may start now (draining, starting, failed), or None: the one readiness gate."""
+        if self.draining:
+            return Draining()
+        if self.state == "starting":
+            return NotReady(self.progress.text, state="starting", progress=self.progress.fraction)
+        if self.state != "ready" or self.router is None:
+            return NotReady(self.error or "no model", state="failed")
+        return None
+
     def stream_started(self) -> None:
+        """One answer began; the ACTIVE_STREAMS gauge is this count, whatever the door."""
         self.active_streams += 1
+        metrics.ACTIVE_STREAMS.set(self.active_streams)
         self._idle.clear()
 
     def stream_ended(self) -> None:
@@ -64,6 +77,7 @@ class AppRuntime:
         if self.active_streams <= 0:
             self.active_streams = 0
             self._idle.set()
+        metrics.ACTIVE_STREAMS.set(self.active_streams)
 
     async def drain(self, deadline: float) -> bool:
         """Refuse new messages and wait up to `deadline` seconds for running answers; True if all ended."""
@@ -134,6 +148,8 @@ class AppRuntime:
         """Unload the model and close every client (after draining, at shutdown)."""
         if self._task is not None and not self._task.done():
             self._task.cancel()
+            # Awaited, so its cleanup runs before the clients below close; our own cancellation still propagates.
+            await asyncio.gather(self._task, return_exceptions=True)
         if self.router is not None:
             router, self.router = self.router, None
             await router.aclose()

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +22,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from config import POLICIES, Settings
-from health import metrics
+from chat.turn import Turn, TurnService
+from config import Settings, available_policies
 from providers.base import ChatOptions, Chunk
 from providers.errors import ChatError
 from routing.decision import Decision
@@ -31,19 +31,15 @@ from routing.decision import Decision
 from .errors import ApiError, error_response, from_chat_error, sse_error
 from .requests import MAX_BODY_BYTES, CompletionRequest, parse_completion_request
 
-__all__ = ["bind", "router"]
+__all__ = ["bound_to_loopback", "router"]
 
 log = logging.getLogger("foundry_chat.gateway")
 router = APIRouter()
-_bound: dict[str, Any] = {}
 
 
-def bind(runtime: Any) -> None:
-    _bound["runtime"] = runtime
-
-
-def _settings() -> Settings:
-    return _bound["runtime"].settings  # type: ignore[no-any-return]
+def _runtime(request: Request) -> Any:
+    """The app's runtime, set on `app.state` by `server.install_routes` (no module globals)."""
+    return request.app.state.runtime
 
 
 def bound_to_loopback() -> bool:
@@ -58,8 +54,8 @@ def bound_to_loopback() -> bool:
         return False
 
 
-def _authorize(request: Request) -> None:
-    keys = _settings().gateway_api_keys
+def _authorize(request: Request, settings: Settings) -> None:
+    keys = settings.gateway_api_keys
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
     if keys:
@@ -81,20 +77,19 @@ def _authorize(request: Request) -> None:
 
 @dataclass(slots=True)
 class _Answer:
-    """One answer in flight: the router's stream after its first chunk, and the response identity."""
+    """One answer in flight: the turn's stream after its first chunk, and the response identity."""
 
-    runtime: Any
-    stream: AsyncIterator[Chunk]
+    turn: Turn
+    stream: AsyncGenerator[Chunk, None]
     first: Chunk
-    decision: Decision | None
     parsed: CompletionRequest
     id: str
     created: int
     model: str
 
     @property
-    def target(self) -> str:
-        return self.decision.target if self.decision else "none"
+    def decision(self) -> Decision | None:
+        return self.turn.decision
 
     def usage(self) -> dict[str, int]:
         d = self.decision
@@ -104,16 +99,13 @@ class _Answer:
         return {"prompt_tokens": prompt, "completion_tokens": d.completion_tokens, "total_tokens": prompt + d.completion_tokens}
 
 
-async def _catalog() -> dict[str, tuple[str, str | None, str]]:
+async def _catalog(runtime: Any) -> dict[str, tuple[str, str | None, str]]:
     """Model id → (policy, concrete local model or None, owned_by)."""
-    runtime = _bound["runtime"]
     settings: Settings = runtime.settings
-    has_cloud = settings.cloud is not None
     out: dict[str, tuple[str, str | None, str]] = {"auto": (settings.routing.policy, None, "foundry-chat-router")}
-    for policy in POLICIES:
-        if policy == "auto" or (policy != "local" and not has_cloud):
-            continue
-        out[policy] = (policy, None, "foundry-chat-router")
+    for policy in available_policies(settings.cloud is not None):
+        if policy != "auto":
+            out[policy] = (policy, None, "foundry-chat-router")
     if runtime.router is not None:
         try:
             for model in await runtime.router.list_models():
@@ -137,8 +129,11 @@ async def _read_body(request: Request) -> bytes:
     return bytes(body)
 
 
-def _route_headers(decision: Decision | None, request_id: str) -> dict[str, str]:
-    headers = {"x-request-id": request_id}
+def _route_headers(turn: Turn) -> dict[str, str]:
+    headers = {"x-request-id": turn.request_id}
+    if turn.dropped:
+        headers["x-trimmed-messages"] = str(turn.dropped)  # left out to fit the context window, as the chat says
+    decision = turn.decision
     if decision is not None:
         headers["x-route-target"] = decision.target
         headers["x-route-policy"] = decision.policy
@@ -154,38 +149,29 @@ def _header_safe(value: str) -> str:
 
 @router.get("/v1/models", include_in_schema=False)
 async def list_models(request: Request) -> Response:
+    runtime = _runtime(request)
     try:
-        _authorize(request)
+        _authorize(request, runtime.settings)
     except ApiError as exc:
         return error_response(exc)
     data = [
         {"id": model_id, "object": "model", "created": 0, "owned_by": owner, "policy": policy}
-        for model_id, (policy, _, owner) in (await _catalog()).items()
+        for model_id, (policy, _, owner) in (await _catalog(runtime)).items()
     ]
     return JSONResponse({"object": "list", "data": data})
 
 
 @router.post("/v1/chat/completions", include_in_schema=False)
 async def chat_completions(request: Request) -> Response:
+    """The API's door to the turn service (chat/turn.py): OpenAI's JSON in, OpenAI's JSON or SSE out."""
+    runtime = _runtime(request)
+    turns: TurnService = request.app.state.turns
     request_id = uuid.uuid4().hex[:12]
     try:
-        _authorize(request)
+        _authorize(request, runtime.settings)
         parsed = parse_completion_request(await _read_body(request))
-        runtime = _bound["runtime"]
-        if runtime.draining:
-            raise ApiError(503, "the server is shutting down; retry shortly", type="server_error", code="draining")
-        if runtime.state != "ready" or runtime.router is None:
-            reason = runtime.progress.text if runtime.state == "starting" else runtime.error
-            raise ApiError(503, f"no model is ready: {reason}", type="server_error", code="not_ready")
-        catalog = await _catalog()
-        if parsed.model not in catalog:
-            raise ApiError(
-                404,
-                f"The model '{parsed.model}' does not exist. Available: {', '.join(catalog)}",
-                param="model",
-                code="model_not_found",
-            )
-        policy, local_model, _ = catalog[parsed.model]
+        entry = (await _catalog(runtime)).get(parsed.model)
+        policy, local_model, _ = entry or ("local", None, "")
         options = ChatOptions(
             model=local_model,
             temperature=parsed.temperature,
@@ -195,33 +181,25 @@ async def chat_completions(request: Request) -> Response:
             seed=parsed.seed,
             policy=policy,
         )
-        stream = runtime.router.stream(parsed.messages, options)
-        runtime.stream_started()
+        turn = turns.prepare("gateway", parsed.messages, options, request_id=request_id)  # cleaned, limited, gated
+        if entry is None:
+            raise _unknown_model(parsed.model, await _catalog(runtime))
+        stream = turn.stream()
         try:
             first = await anext(stream)
         except BaseException:
-            runtime.stream_ended()
             await stream.aclose()
             raise
     except ApiError as exc:
         return error_response(exc, {"x-request-id": request_id})
     except ChatError as exc:
         log.warning("gateway %s: %s: %s", request_id, type(exc).__name__, exc)
-        metrics.MESSAGES.labels(target="none", outcome="error").inc()
         return error_response(from_chat_error(exc), {"x-request-id": request_id})
 
-    decision = first.route if isinstance(first.route, Decision) else None
-    headers = _route_headers(decision, request_id)
-    answer = _Answer(
-        runtime,
-        stream,
-        first,
-        decision,
-        parsed,
-        f"chatcmpl-{uuid.uuid4().hex}",
-        int(time.time()),
-        (decision.model if decision else None) or parsed.model,
-    )
+    decision = turn.decision
+    headers = _route_headers(turn)
+    model = (decision.model if decision else None) or parsed.model
+    answer = _Answer(turn, stream, first, parsed, f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), model)
     log.info("gateway %s: %s → %s", request_id, parsed.model, decision.route_line() if decision else "?")
     if not parsed.stream:
         return await _complete(answer, headers)
@@ -230,20 +208,22 @@ async def chat_completions(request: Request) -> Response:
     )
 
 
+def _unknown_model(model: str, catalog: dict[str, tuple[str, str | None, str]]) -> ApiError:
+    return ApiError(
+        404, f"The model '{model}' does not exist. Available: {', '.join(catalog)}", param="model", code="model_not_found"
+    )
+
+
 async def _complete(answer: _Answer, headers: dict[str, str]) -> Response:
     parts = [answer.first.text]
     finish = answer.first.finish_reason
     try:
-        async with aclosing(answer.stream):  # type: ignore[type-var]
+        async with aclosing(answer.stream):
             async for chunk in answer.stream:
                 parts.append(chunk.text)
                 finish = chunk.finish_reason or finish
     except ChatError as exc:
-        metrics.MESSAGES.labels(target=answer.target, outcome="error").inc()
         return error_response(from_chat_error(exc), headers)
-    finally:
-        answer.runtime.stream_ended()
-    metrics.MESSAGES.labels(target=answer.target, outcome="ok").inc()
     message = {"role": "assistant", "content": "".join(parts)}
     body: dict[str, Any] = {
         "id": answer.id,
@@ -266,11 +246,10 @@ async def _sse(answer: _Answer) -> AsyncIterator[str]:
     def delta(content: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         return event([{"index": 0, "delta": content, "finish_reason": finish, "logprobs": None}], **extra)
 
-    outcome = "error"
     try:
         yield delta({"role": "assistant", "content": ""})
         finish = None
-        async with aclosing(answer.stream):  # type: ignore[type-var]
+        async with aclosing(answer.stream):
             chunk: Chunk | None = answer.first
             while chunk is not None:
                 if chunk.text:
@@ -281,16 +260,11 @@ async def _sse(answer: _Answer) -> AsyncIterator[str]:
         yield delta({}, finish or "stop", **final)
         if answer.parsed.include_usage:
             yield event([], usage=answer.usage())
-        outcome = "ok"
         yield "data: [DONE]\n\n"
     except ChatError as exc:
         # After streaming began the status is already 200: one error event, then [DONE].
-        log.warning("gateway: failed mid-stream: %s", exc)
+        log.warning("gateway %s: failed mid-stream: %s", answer.turn.request_id, exc)
         yield sse_error(from_chat_error(exc))
         yield "data: [DONE]\n\n"
-    except BaseException:
-        outcome = "stopped"  # the client went away: the router's stream is closed above
-        raise
-    finally:
-        answer.runtime.stream_ended()
-        metrics.MESSAGES.labels(target=answer.target, outcome=outcome).inc()
+    # A client that goes away closes this generator, which closes the turn's stream above: the turn
+    # counts it as stopped.

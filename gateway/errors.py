@@ -1,4 +1,4 @@
-"""OpenAI-shaped error responses, and the one mapping from chat errors to HTTP statuses."""
+"""OpenAI-shaped error responses; the status and code of each chat error come from the error table."""
 
 from __future__ import annotations
 
@@ -6,17 +6,8 @@ import json
 
 from fastapi.responses import JSONResponse
 
-from providers.errors import (
-    AuthenticationFailed,
-    ChatError,
-    ContextTooLong,
-    ModelNotFound,
-    NoRouteAvailable,
-    ProviderRejected,
-    ProviderTimeout,
-    ProviderUnavailable,
-    RateLimited,
-)
+from chat.error_table import row_for
+from providers.errors import ChatError, InputRejected
 
 __all__ = ["ApiError", "error_body", "error_response", "from_chat_error"]
 
@@ -48,22 +39,9 @@ def sse_error(error: ApiError) -> str:
 
 
 def from_chat_error(exc: ChatError) -> ApiError:
-    """How each failure of the router reads to an API client."""
-    if isinstance(exc, NoRouteAvailable):
-        detail = "; ".join(f"{target}: {err}" for target, err in exc.attempts) or str(exc)
-        return ApiError(503, f"No target could answer: {detail}", type="server_error", code="no_route_available")
-    if isinstance(exc, ContextTooLong):
-        return ApiError(400, str(exc), param="messages", code="context_length_exceeded")
-    if isinstance(exc, RateLimited):
-        return ApiError(429, f"Upstream rate limit: {exc}", type="rate_limit_error", code="rate_limit_exceeded")
-    if isinstance(exc, ProviderTimeout):
-        return ApiError(504, f"Upstream timed out: {exc}", type="server_error", code="upstream_timeout")
-    if isinstance(exc, ModelNotFound):
-        return ApiError(404, f"Upstream does not know the model: {exc}", param="model", code="model_not_found")
-    if isinstance(exc, AuthenticationFailed):
-        return ApiError(502, f"Upstream refused this server's credentials: {exc}", type="server_error", code="upstream_auth")
-    if isinstance(exc, ProviderUnavailable):
-        return ApiError(503, f"Upstream unavailable: {exc}", type="server_error", code="upstream_unavailable")
-    if isinstance(exc, ProviderRejected):
-        return ApiError(502, f"Upstream error: {exc}", type="server_error", code="upstream_error")
-    return ApiError(500, f"The model failed: {exc}", type="server_error", code="engine_error")
+    """How a failure reads to an API client: its row of the error table (`chat/error_table.py`)."""
+    row = row_for(exc)
+    param = row.param
+    if isinstance(exc, InputRejected) and exc.index is not None:
+        param = f"messages[{exc.index}].content"
+    return ApiError(row.status, row.api(exc), type=row.type, param=param, code=row.code)

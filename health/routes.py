@@ -7,43 +7,50 @@ never the HTML page. Readiness is cached for a few seconds so probes don't hamme
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-__all__ = ["READY_CACHE_SECONDS", "bind", "router"]
+from providers.errors import Draining, NotReady
+
+__all__ = ["READY_CACHE_SECONDS", "ReadyCache", "router"]
 
 router = APIRouter()
 READY_CACHE_SECONDS = 2.0
 NO_STORE = {"Cache-Control": "no-store"}
-_cache: dict[str, Any] = {"at": -READY_CACHE_SECONDS, "status": 503, "body": {}}
-_bound: dict[str, Any] = {}
 
 
-def bind(runtime: Any) -> None:
-    """Point the routes at the app's runtime (called by `server.install_routes`)."""
-    _bound["runtime"] = runtime
-    _cache["at"] = -READY_CACHE_SECONDS
+@dataclass(slots=True)
+class ReadyCache:
+    """The last probed readiness answer; one per app, on `app.state.ready_cache`."""
+
+    at: float = -READY_CACHE_SECONDS
+    status: int = 503
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+def _runtime(request: Request) -> Any:
+    """Set on `app.state` by `server.install_routes`; None before that."""
+    return getattr(request.app.state, "runtime", None)
 
 
 @router.get("/healthz", include_in_schema=False)
-async def healthz() -> JSONResponse:
+async def healthz(request: Request) -> JSONResponse:
     """Liveness: answers from memory, never touches a backend."""
-    runtime = _bound.get("runtime")
-    return JSONResponse({"status": "ok", "state": getattr(runtime, "state", "unknown")}, headers=NO_STORE)
+    return JSONResponse({"status": "ok", "state": getattr(_runtime(request), "state", "unknown")}, headers=NO_STORE)
 
 
-async def _readiness() -> tuple[int, dict[str, Any]]:
-    runtime = _bound["runtime"]
+async def _readiness(runtime: Any) -> tuple[int, dict[str, Any]]:
     body: dict[str, Any] = {"state": runtime.state}
-    if runtime.draining:
-        return 503, {**body, "state": "draining", "reason": "shutting down: finishing running answers"}
-    if runtime.state == "starting":
-        return 503, {**body, "reason": runtime.progress.text, "progress": runtime.progress.fraction}
-    if runtime.state == "failed" or runtime.router is None:
-        return 503, {**body, "reason": runtime.error}
+    refusal = runtime.refusal()  # the same gate the turn service applies
+    if isinstance(refusal, Draining):
+        return 503, {**body, "state": "draining", "reason": str(refusal)}
+    if isinstance(refusal, NotReady):
+        extra = {"progress": refusal.progress} if refusal.state == "starting" else {}
+        return 503, {**body, "reason": str(refusal), **extra}
     health = await runtime.router.health()
     body["policy"] = runtime.router.policy
     body["targets"] = health.extra.get("targets", {})
@@ -64,23 +71,24 @@ async def _readiness() -> tuple[int, dict[str, Any]]:
 
 
 @router.get("/readyz", include_in_schema=False)
-async def readyz() -> JSONResponse:
+async def readyz(request: Request) -> JSONResponse:
     now = time.monotonic()
-    runtime = _bound["runtime"]
+    runtime = _runtime(request)
+    cache: ReadyCache = request.app.state.ready_cache
     # Only answers that probed the backends are cached: while starting, failed or draining the
     # answer comes from memory, and a cached "starting" would hide readiness for seconds.
-    if now - _cache["at"] > READY_CACHE_SECONDS or runtime.state != "ready" or runtime.draining:
-        status, body = await _readiness()
-        probed = runtime.state == "ready" and not runtime.draining
-        _cache.update(at=now if probed else -READY_CACHE_SECONDS, status=status, body=body)
-    body = dict(_cache["body"])
-    body["cached_for_s"] = round(max(0.0, READY_CACHE_SECONDS - (now - _cache["at"])), 2)
-    return JSONResponse(body, status_code=_cache["status"], headers=NO_STORE)
+    probed = runtime.refusal() is None
+    if now - cache.at > READY_CACHE_SECONDS or not probed:
+        cache.status, cache.body = await _readiness(runtime)
+        cache.at = now if probed else -READY_CACHE_SECONDS
+    body = dict(cache.body)
+    body["cached_for_s"] = round(max(0.0, READY_CACHE_SECONDS - (now - cache.at)), 2)
+    return JSONResponse(body, status_code=cache.status, headers=NO_STORE)
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
-    runtime = _bound.get("runtime")
+async def metrics(request: Request) -> Response:
+    runtime = _runtime(request)
     if runtime is not None and runtime.router is not None:
         runtime.router.export_breaker_states()
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST, headers=NO_STORE)

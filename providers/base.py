@@ -64,6 +64,8 @@ class Chunk:
     """A `routing.Decision` when the chunk comes from the router (first and last chunk)."""
     notice: str = ""
     """Display-only text, not part of the answer (e.g. the visible seam of a continuation)."""
+    model: str | None = None
+    """The model the backend says answered, where it says so (an OpenAI-compatible stream's `model`)."""
 
 
 @dataclass(frozen=True, slots=True)

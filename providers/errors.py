@@ -9,10 +9,15 @@
     │   └── RateLimited            429
     ├── ContextTooLong             the prompt cannot fit the model's window even trimmed
     ├── EngineError                the local engine failed while generating
-    └── NoRouteAvailable           every target failed or none may take this conversation
+    ├── NoRouteAvailable           every target failed or none may take this conversation
+    └── TurnRefused                the turn was not started (chat/turn.py's gate)
+        ├── InputRejected          the user's text cannot be sent: empty, too long, invalid characters
+        ├── NotReady               no model is up yet (starting, or it failed to start)
+        └── Draining               the server is shutting down and takes no new turns
 
 `ConfigError` (config.py) is apart: it is the operator's mistake, reported once at startup.
-User-facing text for each lives in `chat/user_errors.py`, nowhere else.
+What each class reads as, in the chat and over /v1 (user text, HTTP status, OpenAI error code),
+lives in one table: `chat/error_table.py`. A test walks this tree and fails on an unmapped class.
 """
 
 from __future__ import annotations
@@ -29,13 +34,17 @@ __all__ = [
     "AuthenticationFailed",
     "ChatError",
     "ContextTooLong",
+    "Draining",
     "EngineError",
+    "InputRejected",
     "ModelNotFound",
     "NoRouteAvailable",
+    "NotReady",
     "ProviderRejected",
     "ProviderTimeout",
     "ProviderUnavailable",
     "RateLimited",
+    "TurnRefused",
     "map_foundry_errors",
     "map_openai_errors",
 ]
@@ -100,6 +109,32 @@ class NoRouteAvailable(ChatError):
         self.attempts = attempts or []
 
 
+class TurnRefused(ChatError):
+    """The turn never reached a model; the message is already in words for the user."""
+
+
+class InputRejected(TurnRefused, ValueError):
+    """The message cannot be sent; the text says why. `index` is the message's position over /v1."""
+
+    def __init__(self, message: str, *, index: int | None = None) -> None:
+        super().__init__(message, provider="input")
+        self.index = index
+
+
+class NotReady(TurnRefused):
+    """No model can answer yet: `state` is "starting" (with `progress`) or "failed"."""
+
+    def __init__(self, reason: str, *, state: str, progress: float | None = None) -> None:
+        super().__init__(reason, provider="runtime")
+        self.state = state
+        self.progress = progress
+
+
+class Draining(TurnRefused):
+    def __init__(self, message: str = "shutting down: finishing running answers") -> None:
+        super().__init__(message, provider="runtime")
+
+
 def _short(text: object, limit: int = 200) -> str:
     line = " ".join(str(text).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
@@ -150,6 +185,9 @@ def map_openai_errors(provider: str) -> Iterator[None]:
     except openai.APIError as exc:
         # Errors sent inside a 200 stream (`data: {"error": ...}`) arrive as bare APIError.
         raise EngineError(f"server error: {_short(exc.message)}", provider=provider) from exc
+    except (openai.OpenAIError, openai.InvalidWebhookSignatureError) as exc:
+        # The SDK's other failures (finish-reason checks, websocket, webhooks): the request did not succeed.
+        raise ProviderRejected(f"{type(exc).__name__}: {_short(exc)}", provider=provider) from exc
     except httpx.TimeoutException as exc:
         raise ProviderTimeout(f"timed out: {_short(exc)}", provider=provider) from exc
     except (httpx.TransportError, ConnectionError) as exc:

@@ -127,8 +127,11 @@ class OpenAICompatProvider:
                     ) from None
                 finish: str | None = None
                 usage: Usage | None = None
+                answered: str | None = None
                 event: dict[str, Any] | None = first
                 while event is not None:
+                    if isinstance(event.get("model"), str) and event["model"]:
+                        answered = event["model"]  # who answered, which an alias or a deployment may hide
                     raw_usage = event.get("usage")
                     if isinstance(raw_usage, dict):
                         usage = Usage(raw_usage.get("prompt_tokens"), raw_usage.get("completion_tokens"))
@@ -143,7 +146,7 @@ class OpenAICompatProvider:
                         if choice.get("finish_reason"):
                             finish = str(choice["finish_reason"])
                     event = await anext(events, None)
-                yield Chunk(finish_reason=finish or "stop", usage=usage)
+                yield Chunk(finish_reason=finish or "stop", usage=usage, model=answered)
         finally:
             await opening.__aexit__(None, None, None)
 

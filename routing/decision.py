@@ -34,6 +34,8 @@ class Decision:
     prompt_tokens: int | None = None
     continued_on: str | None = None
     """Set when a failed answer was continued on another target after a visible seam."""
+    continued_model: str | None = None
+    """The model the continuing target answered with (`model` stays the first target's)."""
 
     @property
     def tokens_per_second(self) -> float | None:
@@ -43,7 +45,8 @@ class Decision:
         return self.completion_tokens / generating if generating > 0 else None
 
     def route_line(self) -> str:
-        """Compact, e.g. `local · phi-4-mini · private data · TTFT 120 ms · 35 tok/s`."""
+        """Compact, e.g. `local · phi-4-mini · private data · TTFT 120 ms · 35 tok/s`; a continuation
+        adds `continued on cloud · gpt-4o`, so each model is named next to the target that ran it."""
         parts = [self.target]
         if self.model:
             parts.append(self.model)
@@ -56,6 +59,8 @@ class Decision:
             parts.append(f"{rate:.0f} tok/s")
         if self.continued_on:
             parts.append(f"continued on {self.continued_on}")
+            if self.continued_model:
+                parts.append(self.continued_model)
         return " · ".join(parts)
 
     def as_dict(self) -> dict[str, object]:
@@ -81,4 +86,5 @@ class Decision:
             "completion_tokens": self.completion_tokens,
             "tokens_per_second": None if self.tokens_per_second is None else round(self.tokens_per_second, 1),
             "continued_on": self.continued_on,
+            "continued_model": self.continued_model,
         }

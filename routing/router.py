@@ -21,14 +21,20 @@ from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import Any
 
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from config import RoutingSettings
 from health import metrics
 from privacy import PrivacyGuard, Verdict
 from providers.base import ChatMessage, ChatOptions, Chunk, Health, ModelInfo, Provider
-from providers.errors import ChatError, NoRouteAvailable, ProviderUnavailable, RateLimited
+from providers.errors import ChatError, NoRouteAvailable, ProviderUnavailable
 
+from ._streams import close_stream as _close
+from ._streams import first_chunk as _first_chunk
+from ._streams import ms as _ms
+from ._streams import outgoing_texts as _outgoing_texts
+from ._streams import retry_wait as _wait
+from ._streams import summary as _summary
 from .breaker import CircuitBreaker
 from .decision import Attempt, Decision
 from .policies import Plan, cloud_possible, decide
@@ -142,7 +148,7 @@ class Router:
                     metrics.FALLBACKS.labels(from_target=plan.targets[0], to_target=name).inc()
                     decision.reason = f"{plan.targets[0]} failed" + (f" · {plan.reason}" if plan.reason else "")
                 rest = plan.targets[index + 1 :] if plan.continuation else ()
-                relay = self._relay(target, stream, first, messages, options, decision, rest, started)
+                relay = self._relay(target, stream, first, messages, options, decision, rest, started, continuing=False)
                 async with aclosing(relay):  # a stopped consumer must close the inner generators too
                     async for chunk in relay:
                         yield chunk
@@ -161,6 +167,7 @@ class Router:
             log.info("route decision %s", json.dumps({"outcome": outcome, **decision.as_dict()}, default=str))
 
     async def _model_of(self, target: Target, options: ChatOptions) -> str | None:
+        """The model `target` is asked to answer with (a stream that names its model corrects it later)."""
         if target.name == "local" and options.model:
             return options.model
         if target.model is None:
@@ -238,6 +245,8 @@ class Router:
         decision: Decision,
         rest: tuple[str, ...],
         started: float,
+        *,
+        continuing: bool,
     ) -> AsyncGenerator[Chunk, None]:
         attempt = decision.attempts[-1]
         partial: list[str] = []
@@ -245,6 +254,11 @@ class Router:
         try:
             while chunk is not None:
                 partial.append(chunk.text)
+                if chunk.model:  # the backend names who answered: credit that target with it
+                    if continuing:
+                        decision.continued_model = chunk.model
+                    else:
+                        decision.model = chunk.model
                 if chunk.usage is not None:
                     decision.prompt_tokens = chunk.usage.prompt_tokens
                     decision.completion_tokens = chunk.usage.completion_tokens
@@ -307,8 +321,8 @@ class Router:
         if opened is None:
             raise cause
         stream, first = opened
-        decision.model = await self._model_of(target, options)
-        relay = self._relay(target, stream, first, continued, options, decision, (), started)
+        decision.continued_model = await self._model_of(target, options)  # `model` stays the first target's
+        relay = self._relay(target, stream, first, continued, options, decision, (), started, continuing=True)
         async with aclosing(relay):
             async for chunk in relay:
                 yield chunk
@@ -360,54 +374,20 @@ class Router:
         return await self.targets["local"].provider.count_tokens(messages, options)
 
     async def aclose(self) -> None:
+        """Close every provider and the guard, even when one fails; the first failure is raised after."""
+        errors: list[BaseException] = []
         for target in self.targets.values():
-            await target.provider.aclose()
-        self.guard.close()
+            try:
+                await target.provider.aclose()
+            except Exception as exc:
+                log.warning("router: closing %s failed: %s", target.name, exc)
+                errors.append(exc)
+        try:
+            self.guard.close()
+        except Exception as exc:
+            errors.append(exc)
+        if errors:
+            raise errors[0]
 
 
 _BREAKER_GAUGE = {"closed": 0, "half_open": 1, "open": 2}
-
-
-async def _first_chunk(stream: AsyncIterator[Chunk]) -> Chunk:
-    """The first chunk with text, or the finishing chunk of an empty answer."""
-    async for chunk in stream:
-        if chunk.text or chunk.finish_reason is not None:
-            return chunk
-    return Chunk(finish_reason="stop")
-
-
-async def _close(stream: AsyncIterator[Chunk]) -> None:
-    aclose = getattr(stream, "aclose", None)
-    if aclose is not None:
-        await aclose()
-
-
-def _outgoing_texts(messages: Sequence[ChatMessage], options: ChatOptions) -> list[str]:
-    """Everything the guard must see, in conversation order: the system prompt, the turns trimmed
-    away (not sent now, but part of the conversation), then every message of every role."""
-    head = [m.content for m in messages[:1] if m.role == "system"]
-    return [*head, *options.privacy_texts, *(m.content for m in messages[len(head) :])]
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
-
-
-def _wait(settings: RoutingSettings) -> Callable[[RetryCallState], float]:
-    backoff = wait_exponential_jitter(
-        multiplier=settings.backoff_initial, max=settings.backoff_max, jitter=settings.backoff_initial
-    )
-
-    def wait(state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        delay = backoff(state)
-        if isinstance(exc, RateLimited) and exc.retry_after:
-            delay = max(delay, min(exc.retry_after, settings.backoff_max * 5))
-        return float(delay)
-
-    return wait
-
-
-def _summary(failures: list[tuple[str, ChatError]]) -> str:
-    targets = sorted({name for name, _ in failures})
-    return f"{' and '.join(targets)} failed."

@@ -1,4 +1,4 @@
-"""Build the tiny ChatML chat model used by the test suite (tests/fixtures/tiny-chat/).
+"""Build the tiny ChatML chat model used by the test suite (models/tiny-chat/).
 
 The model is a randomly initialised 2-layer Qwen2 (hidden size 64, vocab 2048) that is
 trained for a few hundred CPU steps on ChatML conversations made from the Python
@@ -11,7 +11,7 @@ the one foundry-local-sdk pins in the app's environment. Regenerate from the rep
 
     python3 -m venv /tmp/modelvenv
     /tmp/modelvenv/bin/pip install -r scripts/requirements-model.txt
-    /tmp/modelvenv/bin/python scripts/make_tiny_model.py --out tests/fixtures/tiny-chat
+    /tmp/modelvenv/bin/python scripts/make_tiny_model.py --out models/tiny-chat
 
 Takes about a minute on two CPU cores and works offline (no Hugging Face downloads).
 torch must be the CPU build: where pip would otherwise fetch the multi-GB CUDA build, add
@@ -303,7 +303,7 @@ def directory_size(path: Path) -> int:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("tests/fixtures/tiny-chat"), help="output directory")
+    parser.add_argument("--out", type=Path, default=Path("models/tiny-chat"), help="output directory")
     return parser.parse_args()
 
 

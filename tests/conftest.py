@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.support.fake_provider import FakeProvider
 from tests.support.openai_server import OpenAIServer
+
+
+TESTS = Path(__file__).resolve().parent
+TIER_MARKS = {"e2e": pytest.mark.e2e, "engine": pytest.mark.engine}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test by its tier's folder (`-m "not e2e"` works). `pytestmark` in a conftest has no effect."""
+    for item in items:
+        try:
+            tier = item.path.resolve().relative_to(TESTS).parts[0]
+        except ValueError:
+            continue
+        if tier in TIER_MARKS:
+            item.add_marker(TIER_MARKS[tier])
 
 
 @pytest.fixture(autouse=True)

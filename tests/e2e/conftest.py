@@ -11,8 +11,6 @@ from config import BUNDLED_MODEL_PATH
 from tests.support.app_process import AppProcess
 from tests.support.openai_server import OpenAIServer
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(scope="session")
 def foundry_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 
 import httpx
@@ -11,6 +10,7 @@ import pytest
 from tests.support.app_process import CHAINLIT, ROOT, AppProcess
 from tests.support.openai_server import OpenAIServer
 from tests.support.sio_client import ChatClient
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.e2e
 
@@ -121,7 +121,7 @@ async def test_stop_before_first_token_closes_upstream(http_app: AppProcess, bac
     client = ChatClient(http_app.url)
     await client.connect()
     await client.send("hang", wait=False)
-    await asyncio.sleep(0.5)
+    await until(lambda: chats(backend), 10, what="the request reaching the backend")  # stopped while it hangs
     await client.stop()
     await client.wait_task_end(10)
     assert backend.wait_for(lambda: backend.received[-1].outcome == "disconnected", 5)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import signal
@@ -14,6 +13,7 @@ import socketio
 from tests.support.app_process import AppProcess, free_port
 from tests.support.openai_server import Behaviour, OpenAIServer
 from tests.support.sio_client import ChatClient
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.e2e
 
@@ -128,12 +128,12 @@ async def test_bad_input_corpus_gets_clear_messages_and_nothing_crashes(http_app
     # hostile payloads: content that is not text, and payloads the page would never send
     for output in (None, 42, {"nested": "dict"}, ["list"]):
         turn = await client.send(output, wait=False)  # type: ignore[arg-type]
-        await asyncio.sleep(0.3)
-        assert turn.errors() and "could not be read" in turn.errors()[-1], turn.all_texts()
+        await until(lambda t=turn: t.errors(), 5, what=f"an answer to {output!r}")
+        assert "could not be read" in turn.errors()[-1], turn.all_texts()
     for payload in ({"message": {"id": "not-a-uuid", "output": "hi"}}, {"message": "x"}, "junk", None, 7):
         client.turn = type(client.turn)()
         await client.sio.emit("client_message", payload)
-        await asyncio.sleep(0.3)
+        await until(lambda: client.turn.errors(), 5, what=f"an answer to {payload!r}")
         assert any("could not be read" in t for t in client.turn.errors()), (payload, client.turn.all_texts())
     ok = await client.send("control chars \x07 removed, this one is fine")
     await client.close()
@@ -153,8 +153,8 @@ async def test_sigterm_drains_a_running_stream(foundry_cache: object) -> None:
         await client.send("long answer", wait=False)
         await client.wait_tokens(3)
         app.signal(signal.SIGTERM)
-        await asyncio.sleep(0.3)
-        assert httpx.get(app.url + "/readyz").status_code == 503  # draining: load balancers stop sending
+        # draining: load balancers stop sending
+        await until(lambda: httpx.get(app.url + "/readyz").status_code == 503, 5, what="/readyz answering 503")
         refused = await late.send("a new message while draining")
         assert "restarting" in refused.errors()[-1]
         await client.wait_task_end(15)
@@ -179,7 +179,7 @@ async def test_json_logs_with_request_ids_and_no_secrets(backend: OpenAIServer) 
         log = app.log()
     records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     assert records and all({"ts", "level", "logger", "msg"} <= r.keys() for r in records)
-    chat_lines = [r for r in records if r["logger"] == "foundry_chat.app" and r["msg"].startswith("chat ")]
+    chat_lines = [r for r in records if r["logger"] in ("foundry_chat.app", "foundry_chat.turn") and r["msg"].startswith("chat ")]
     assert chat_lines and all(re.fullmatch(r"[0-9a-f]{12}", r.get("request_id", "")) for r in chat_lines)
     assert secret not in log
     info = [r for r in records if r["level"] in ("info", "warning", "error")]

@@ -6,7 +6,6 @@ conversation (checked after every test by scanning everything it was sent).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import httpx
@@ -16,6 +15,7 @@ from privacy.scan import is_private
 from tests.support.app_process import AppProcess, free_port
 from tests.support.openai_server import Behaviour, OpenAIServer
 from tests.support.sio_client import ChatClient
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.e2e
 
@@ -128,7 +128,13 @@ async def test_local_500_falls_back_to_cloud_before_first_token(app: AppProcess,
 async def recover_local(app: AppProcess, local: OpenAIServer) -> None:
     """Failures opened the local breaker: after its cooldown the half-open probe succeeds and closes it."""
     local.behaviour = Behaviour(reply="local answer here", models=["local-model"])
-    await asyncio.sleep(2.1)
+
+    async def breaker_cooled() -> bool:
+        async with httpx.AsyncClient(base_url=app.url, timeout=5) as h:
+            targets = (await h.get("/readyz")).json().get("targets", {})
+        return targets.get("local", {}).get("breaker") != "open"
+
+    await until(breaker_cooled, 15, what="the local breaker's cooldown")
     (answer,) = await ask(app, CODE, settings={"policy": "local"})
     assert answer.startswith("local answer here"), answer
 
@@ -197,12 +203,12 @@ async def test_local_killed_mid_conversation_next_message_falls_back(pair: tuple
         third = await client.send("And in Go?")
         assert "local down" in third.answer()  # the breaker skips local: no latency
         await client.close()
-        for _ in range(40):  # readiness is cached for 2 s
+        def local_reported_down() -> httpx.Response | None:  # readiness is cached for 2 s
             r = httpx.get(app.url + "/readyz")
-            ready = r.json()
-            if ready["targets"]["local"]["ok"] is False:
-                break
-            await asyncio.sleep(0.1)
+            return r if r.json()["targets"]["local"]["ok"] is False else None
+
+        r = await until(local_reported_down, 10, what="/readyz reporting local down")  # type: ignore[assignment]
+        ready = r.json()
         # the default route (local-first) can still answer through the cloud: ready, local reported down
         assert r.status_code == 200 and ready["targets"]["local"]["ok"] is False
         assert ready["targets"]["local"]["breaker"] == "open" and ready["targets"]["cloud"]["ok"] is True

@@ -12,8 +12,6 @@ from config import BUNDLED_MODEL_PATH, load_settings
 from providers.foundry import FoundryLocalProvider
 from providers.foundry_engine import LoadedModel, open_engine
 
-pytestmark = pytest.mark.engine
-
 
 @pytest.fixture(scope="session")
 def engine_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:

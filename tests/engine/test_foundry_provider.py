@@ -1,4 +1,4 @@
-"""The real Foundry Local engine in-process on tests/fixtures/tiny-chat."""
+"""The real Foundry Local engine in-process on models/tiny-chat."""
 
 from __future__ import annotations
 

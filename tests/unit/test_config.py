@@ -68,3 +68,11 @@ def test_secrets_are_masked() -> None:
     assert isinstance(s.api_key, Secret) and s.api_key.get() == "sk-supersecret-123"
     for text in (repr(s), str(s), str(s.safe_summary()), f"{s.api_key}"):
         assert "supersecret" not in text
+
+
+def test_the_demo_model_ships_outside_the_tests() -> None:
+    """Production's offline fallback must not depend on the test tree (an image may leave tests/ out)."""
+    from config import PROJECT_ROOT
+
+    assert "tests" not in BUNDLED_MODEL_PATH.relative_to(PROJECT_ROOT).parts
+    assert (BUNDLED_MODEL_PATH / "genai_config.json").is_file()

@@ -296,3 +296,50 @@ async def test_when_every_breaker_is_open_the_primary_is_probed_anyway() -> None
     text, _, decision = await run(router, "hello again", policy="local")
     assert text == "Hello world" and decision.signals["last_resort"] is True
     assert router.targets["local"].breaker.state == "closed"
+
+
+async def test_a_continuation_names_who_answered_and_who_continued() -> None:
+    router, local, cloud = make()
+    local.enqueue(Script(tokens=["Once", " upon", " a"], error_after=2, error_mid=ProviderUnavailable("died", provider="l")))
+    cloud.enqueue(Script(tokens=[" time."]))
+    _, chunks, _ = await run(router, "tell a story", policy="local-first")
+    final = [c.route for c in chunks if isinstance(c.route, Decision)][-1]
+    assert isinstance(final, Decision)
+    assert (final.target, final.model, final.continued_on, final.continued_model) == ("local", "fake-model", "cloud", "gpt-cloud")
+    line = final.route_line()
+    assert line.startswith("local · fake-model ·") and line.endswith("continued on cloud · gpt-cloud")
+    from chat.present import route_details
+
+    details = route_details(final)
+    assert "**Answered by:** local · fake-model" in details and "**Continued on:** cloud · gpt-cloud" in details
+
+
+async def test_the_model_a_stream_names_is_credited_to_its_target() -> None:
+    router, local, _ = make()
+
+    async def named(messages: object, options: object) -> object:
+        yield Chunk(text="hi")
+        yield Chunk(finish_reason="stop", model="phi-4-mini-instruct-cuda")
+
+    local.stream = named  # type: ignore[assignment,method-assign]
+    _, chunks, _ = await run(router, "hello", policy="local")
+    final = [c.route for c in chunks if isinstance(c.route, Decision)][-1]
+    assert isinstance(final, Decision) and final.model == "phi-4-mini-instruct-cuda"
+
+
+async def test_aclose_closes_every_provider_even_when_one_fails() -> None:
+    router, local, cloud = make()
+    closed: list[str] = []
+
+    async def broken() -> None:
+        closed.append("local")
+        raise RuntimeError("native close failed")
+
+    async def fine() -> None:
+        closed.append("cloud")
+
+    local.aclose = broken  # type: ignore[method-assign]
+    cloud.aclose = fine  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="native close failed"):
+        await router.aclose()
+    assert closed == ["local", "cloud"]

@@ -44,3 +44,15 @@ def test_ruff_finds_no_bugs() -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def test_tier_markers_apply() -> None:
+    """`-m "not e2e and not engine"` leaves nothing of those tiers (a `pytestmark` in a conftest would)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "not e2e and not engine", "tests/e2e/test_both_doors.py", "tests/engine"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "no tests collected" in proc.stdout and "deselected" in proc.stdout, proc.stdout[-2000:]
