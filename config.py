@@ -143,6 +143,10 @@ class Settings:
     """Override of the model's context window (`CONTEXT_TOKENS`)."""
     cache_dir: Path = DEFAULT_CACHE_DIR
     """Foundry Local's model cache, app data and logs (`FOUNDRY_CACHE_DIR`)."""
+    catalog_url: str | None = None
+    """A Foundry Local catalog mirror (`FOUNDRY_CATALOG_URL`), used instead of the public catalog."""
+    catalog_region: str | None = None
+    """The model-registry region (`FOUNDRY_CATALOG_REGION`); see docs/catalog-mirror.md."""
     offline_fallback: bool = True
     """Fall back to the bundled demo model when Foundry Local cannot serve `MODEL`."""
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
@@ -240,6 +244,7 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
     return raw.rstrip("/")
 
 
+
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
     raw = (_get(env, name) or default).lower()
     if raw not in choices:
@@ -285,6 +290,40 @@ def _text(env: Mapping[str, str], name: str, default: str, limit: int) -> str:
     return raw.strip()
 
 
+CATALOG_PATH_SUFFIX = "/asset-gallery/v1.0/models"
+
+
+def _catalog_url(env: Mapping[str, str], name: str) -> str | None:
+    raw = _get(env, name)
+    if raw is None:
+        return None
+    parsed = urlparse(raw)
+    if (
+        parsed.scheme not in {"http", "https"}
+        or not parsed.netloc
+        or any(c.isspace() for c in raw)
+        or not parsed.path.rstrip("/").endswith(CATALOG_PATH_SUFFIX)
+    ):
+        raise ConfigError(
+            f"{name} must be an http(s) URL ending in {CATALOG_PATH_SUFFIX}, "
+            f"such as https://mirror.example.com{CATALOG_PATH_SUFFIX}, got {raw[:80]!r}"
+        )
+    return raw.rstrip("/")
+
+
+def _catalog_region(env: Mapping[str, str], name: str) -> str | None:
+    raw = _get(env, name)
+    if raw is None:
+        return None
+    # The runtime pastes it into https://{region}.api.azureml.ms/...: a region name, or host[:port][/path].
+    if len(raw) > 100 or not all(c.isalnum() or c in ".:/-_" for c in raw):
+        raise ConfigError(
+            f"{name} must be a region name such as westus2, or host:port/path for a mirror (letters, digits, . : / - _), "
+            f"got {raw[:40]!r}"
+        )
+    return raw
+
+
 def _model_dir(env: Mapping[str, str], name: str) -> Path | None:
     raw = _get(env, name)
     if raw is None:
@@ -318,7 +357,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     api_key = _get(env, "API_KEY")
     cache_raw = _get(env, "FOUNDRY_CACHE_DIR")
     cloud = _cloud(env)
-
     return Settings(
         model=model,
         model_set=_get(env, "MODEL") is not None,
@@ -331,6 +369,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         device=device,  # type: ignore[arg-type]  # checked above
         context_tokens=_int(env, "CONTEXT_TOKENS", None, 256, 2_000_000),
         cache_dir=Path(cache_raw).expanduser() if cache_raw else DEFAULT_CACHE_DIR,
+        catalog_url=_catalog_url(env, "FOUNDRY_CATALOG_URL"),
+        catalog_region=_catalog_region(env, "FOUNDRY_CATALOG_REGION"),
         offline_fallback=_bool(env, "OFFLINE_FALLBACK", True),
         connect_timeout=_float(env, "CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT, 0.1, 600.0),
         first_token_timeout=_float(env, "FIRST_TOKEN_TIMEOUT", DEFAULT_FIRST_TOKEN_TIMEOUT, 0.1, 3600.0),
@@ -345,7 +385,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         cloud=cloud,
         routing=_routing(env, cloud is not None),
     )
-
 
 
 def _cloud(env: Mapping[str, str]) -> CloudSettings | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from privacy import describe
@@ -15,11 +16,30 @@ __all__ = ["STOPPED_MARK", "progress_text", "route_details", "welcome_text"]
 STOPPED_MARK = "\n\n*[stopped]*"
 
 
-def progress_text(progress: Progress) -> str:
+STALL_SECONDS = 3.0
+"""No progress for this long while downloading: say the runtime is retrying (it retries blobs itself)."""
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB"
+
+
+def progress_text(progress: Progress, now: float | None = None) -> str:
+    """The startup message; while downloading, bytes and an estimate that counts down as `now` moves."""
     bar = ""
     if progress.fraction is not None:
         filled = int(progress.fraction * 20)
         bar = f"\n\n`{'█' * filled}{'░' * (20 - filled)}` {progress.fraction:.0%}"
+    download = progress.download
+    if download is not None and download.fraction < 1:
+        now = time.monotonic() if now is None else now
+        quiet = max(0.0, now - download.at)
+        if download.done_bytes is not None and download.total_bytes:
+            bar += f" · ≈{_mb(download.done_bytes)} of {_mb(download.total_bytes)}"
+        if quiet >= STALL_SECONDS:
+            bar += f" · no progress for {quiet:.0f}s: the model store is not answering, Foundry Local is retrying…"
+        elif download.eta_seconds is not None:
+            bar += f" · about {max(1, round(download.eta_seconds - quiet))}s left"
     return f"⏳ {progress.text}{bar}"
 
 

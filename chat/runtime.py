@@ -19,6 +19,7 @@ from privacy import PrivacyGuard
 from providers.base import Provider
 from providers.errors import Draining, NotReady, TurnRefused
 from providers.factory import LocalTarget, open_cloud, open_local
+from providers.foundry_engine import DownloadStatus
 from routing import Router
 
 __all__ = ["AppRuntime", "Progress"]
@@ -32,6 +33,8 @@ State = Literal["starting", "ready", "failed"]
 class Progress:
     text: str = "Starting…"
     fraction: float | None = None
+    download: DownloadStatus | None = None
+    """Bytes and an estimate while a model downloads."""
 
 
 class AppRuntime:
@@ -97,9 +100,11 @@ class AppRuntime:
         if self._task is None:
             self._task = asyncio.create_task(self._open(), name="open-providers")
 
-    def _on_progress(self, text: str, fraction: float | None) -> None:
-        # Called from the engine's worker thread; two attribute writes, read by the loop.
-        self.progress = Progress(text, fraction)
+    def _on_progress(self, text: str, fraction: float | None, download: DownloadStatus | None = None, /) -> None:
+        # Called from the engine's worker thread; one attribute write (and a gauge), read by the loop.
+        self.progress = Progress(text, fraction, download)
+        if download is not None:
+            metrics.MODEL_DOWNLOAD_PROGRESS.set(download.fraction)
 
     async def _open(self) -> None:
         try:
@@ -117,6 +122,7 @@ class AppRuntime:
                 # After the chat model, so the two loads don't share the GIL; a turn that arrives before
                 # the name model is up waits for it within PRIVACY_TIMEOUT, else stays local.
                 self.guard.start()
+            metrics.MODEL_DOWNLOAD_PROGRESS.set(1.0)  # downloaded now, already cached, or nothing to fetch
             self.state = "ready"
             self.ready_seconds = time.monotonic() - self.started_at
             log.info("runtime: ready in %.2fs: %s", self.ready_seconds, self.local.description)

@@ -15,6 +15,7 @@ __all__ = [
     "ERRORS",
     "FALLBACKS",
     "MESSAGES",
+    "MODEL_DOWNLOAD_PROGRESS",
     "MODEL_LOAD_SECONDS",
     "PRIVACY_FINDINGS",
     "PRIVACY_SCAN_SECONDS",
@@ -46,6 +47,9 @@ TOKENS_PER_SECOND = Histogram(
     buckets=(1, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000),
 )
 MODEL_LOAD_SECONDS = Gauge("foundry_chat_model_load_seconds", "How long the local model took to load")
+MODEL_DOWNLOAD_PROGRESS = Gauge(
+    "foundry_chat_model_download_progress", "The local model's download, 0 to 1 (1 once it is on disk)"
+)
 PRIVACY_VERDICTS = Counter(
     "foundry_chat_privacy_verdicts", "Privacy scans of turns that could reach the cloud, by result", ["result"]
 )

@@ -49,7 +49,15 @@ async def _readiness(runtime: Any) -> tuple[int, dict[str, Any]]:
     if isinstance(refusal, Draining):
         return 503, {**body, "state": "draining", "reason": str(refusal)}
     if isinstance(refusal, NotReady):
-        extra = {"progress": refusal.progress} if refusal.state == "starting" else {}
+        extra: dict[str, Any] = {"progress": refusal.progress} if refusal.state == "starting" else {}
+        download = getattr(runtime.progress, "download", None) if refusal.state == "starting" else None
+        if download is not None:  # a model is downloading: bytes and an estimate (see DownloadStatus)
+            extra["download"] = {
+                "fraction": round(download.fraction, 4),
+                "done_bytes": download.done_bytes,
+                "total_bytes": download.total_bytes,
+                "eta_seconds": None if download.eta_seconds is None else round(download.eta_seconds, 1),
+            }
         return 503, {**body, "reason": str(refusal), **extra}
     health = await runtime.router.health()
     body["policy"] = runtime.router.policy

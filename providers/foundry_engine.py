@@ -9,24 +9,45 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from config import BUNDLED_MODEL_PATH, Settings
 
 if TYPE_CHECKING:
     from foundry_local_sdk import FoundryLocalManager, IModel
 
-__all__ = ["EngineStartError", "LoadedModel", "ProgressCallback", "open_engine"]
+__all__ = ["DownloadStatus", "EngineStartError", "LoadedModel", "ProgressCallback", "open_engine"]
 
 log = logging.getLogger("foundry_chat.engine")
 
 APP_NAME = "foundry-chat"
-ProgressCallback = Callable[[str, "float | None"], None]
+MIB = 1024 * 1024
+DISK_MARGIN_BYTES = 64 * MIB
+"""Free space kept beyond the model's size (resume sidecars, the catalog cache, logs)."""
 Source = Literal["model_path", "catalog", "bundled"]
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadStatus:
+    """Where a model download stands. The runtime reports only a percentage (per finished chunk);
+    bytes come from the catalog's size, which it rounds down to whole MiB, so they are estimates."""
+
+    fraction: float
+    done_bytes: int | None
+    total_bytes: int | None
+    """None when the catalog gives no size (or under 1 MiB)."""
+    eta_seconds: float | None
+    """From the average rate so far; None until some progress was made."""
+    at: float
+    """`time.monotonic()` when this was reported; lets the UI count the estimate down and notice stalls."""
+
+
+class ProgressCallback(Protocol):
+    def __call__(self, text: str, fraction: float | None, download: DownloadStatus | None = None, /) -> None: ...
 
 
 class EngineStartError(Exception):
@@ -63,8 +84,14 @@ def _manager(settings: Settings) -> FoundryLocalManager:
             logs_dir=str(root / "logs"),
             log_level=LogLevel.WARNING,
             disable_nonessential_telemetry=True,
+            catalog_urls=[(settings.catalog_url, None)] if settings.catalog_url else None,
+            catalog_region=settings.catalog_region,
+            # An explicit region means that registry; a fallback would try a random public region.
+            additional_settings={"DisableRegionFallback": "true"} if settings.catalog_region else None,
         )
     )
+    if settings.catalog_url:
+        log.info("engine: catalog mirror %s (region %s)", settings.catalog_url, settings.catalog_region or "default")
     manager = FoundryLocalManager.instance
     assert manager is not None
     return manager
@@ -165,9 +192,10 @@ def _from_catalog(manager: FoundryLocalManager, settings: Settings, on_progress:
     listed = catalog.list_models()
     log.info("engine: catalog listed %d models in %.1fs", len(listed), time.perf_counter() - started)
     if not listed:
+        where = f"at FOUNDRY_CATALOG_URL={settings.catalog_url}" if settings.catalog_url else "(offline?)"
         raise EngineStartError(
-            "the Foundry Local catalog is unreachable (offline?); set MODEL_PATH to a local model directory "
-            "or BASE_URL to an OpenAI-compatible server"
+            f"the Foundry Local catalog {where} is unreachable or lists no models; set MODEL_PATH to a local "
+            "model directory or BASE_URL to an OpenAI-compatible server"
         )
     if settings.device != "cpu":
         _register_accelerators(manager, on_progress)
@@ -177,24 +205,62 @@ def _from_catalog(manager: FoundryLocalManager, settings: Settings, on_progress:
         raise EngineStartError(f"MODEL={settings.model!r} is not in the Foundry Local catalog; known aliases include: {known}")
     _pick_variant(manager, model, settings.device)
     if not model.is_cached:
-        log.info("engine: downloading %s", model.id)
-        last = [-1]
-
-        def progress(percent: float) -> None:
-            step = int(percent)
-            if step != last[0]:
-                last[0] = step
-                on_progress(f"Downloading {settings.model}…", max(0.0, min(1.0, percent / 100)))
-                if step % 10 == 0:
-                    log.info("engine: download %s %d%%", model.id, step)
-
-        try:
-            model.download(progress)
-        except Exception as exc:
-            raise EngineStartError(f"downloading {settings.model} failed: {exc}") from exc
-        log.info("engine: downloaded %s", model.id)
+        _download(model, settings, on_progress)
+    else:
+        log.info("engine: %s is already in the cache", model.id)
     on_progress(f"Loading {settings.model}…", None)
     return _load(model, model.id, settings.model, "catalog", None)
+
+
+def _check_disk(settings: Settings, total_bytes: int | None) -> None:
+    """Refuse a download that cannot fit, before it starts (the catalog's size, rounded up to a MiB)."""
+    if not total_bytes:
+        return
+    target = settings.cache_dir / "models"
+    free = shutil.disk_usage(target).free
+    needed = total_bytes + MIB + DISK_MARGIN_BYTES
+    if free < needed:
+        raise EngineStartError(
+            f"not enough disk space to download MODEL={settings.model}: it needs about {needed / 1e6:,.0f} MB "
+            f"and FOUNDRY_CACHE_DIR ({settings.cache_dir}) has {free / 1e6:,.0f} MB free; free some space or "
+            "point FOUNDRY_CACHE_DIR at a bigger disk"
+        )
+
+
+def _download(model: IModel, settings: Settings, on_progress: ProgressCallback) -> None:
+    size_mib = model.info.file_size_mb
+    total = size_mib * MIB if size_mib else None
+    _check_disk(settings, total)
+    log.info("engine: downloading %s (%s)", model.id, f"~{total / 1e6:,.0f} MB" if total else "size unknown")
+    text = f"Downloading {settings.model}…"
+    started = time.monotonic()
+    state = {"decile": -1, "first": -1.0, "since": started}
+
+    def progress(percent: float) -> None:
+        fraction = max(0.0, min(1.0, percent / 100))
+        now = time.monotonic()
+        if state["first"] < 0 and fraction > 0:
+            # The first report is a 0 heartbeat, then where the download stands: part-way when it
+            # resumes an interrupted one. The rate counts only what this run fetched.
+            state["first"], state["since"] = fraction, now
+        fetched = fraction - state["first"] if state["first"] >= 0 else 0.0
+        eta = (now - state["since"]) / fetched * (1.0 - fraction) if fetched > 0 else None
+        done = int(fraction * total) if total else None
+        on_progress(text, fraction, DownloadStatus(fraction, done, total, eta, now))
+        decile = int(fraction * 10)
+        if decile > state["decile"]:  # one line per 10 % crossed, however coarse the runtime's steps
+            state["decile"] = decile
+            log.info(
+                "engine: download %s %d%%%s%s", model.id, decile * 10,
+                f" ({done / 1e6:,.1f}/{total / 1e6:,.1f} MB)" if done is not None and total else "",
+                f", ~{eta:.0f}s left" if eta is not None and fraction < 1 else "",
+            )
+
+    try:
+        model.download(progress)
+    except Exception as exc:
+        raise EngineStartError(f"downloading {settings.model} failed: {exc}") from exc
+    log.info("engine: downloaded %s in %.1fs", model.id, time.monotonic() - started)
 
 
 def open_engine(settings: Settings, on_progress: ProgressCallback) -> LoadedModel:
