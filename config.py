@@ -51,7 +51,8 @@ DEFAULT_TASK_TABLE = {
     "research": "cloud",
     "general": "local",
 }
-POLICIES = ("auto", "local", "cloud", "local-first", "complexity", "task")
+DEFAULT_CLOUD_SHARE = 0.3  # the `quality` policy's share of prompts for the cloud
+POLICIES = ("auto", "local", "cloud", "local-first", "complexity", "task", "quality")
 
 
 def available_policies(has_cloud: bool) -> tuple[str, ...]:
@@ -111,6 +112,8 @@ class RoutingSettings:
     policy: str = "local"
     complexity_threshold: int = DEFAULT_COMPLEXITY_THRESHOLD
     task_table: tuple[tuple[str, str], ...] = tuple(DEFAULT_TASK_TABLE.items())
+    cloud_share: float = DEFAULT_CLOUD_SHARE
+    """`quality`: the share of prompts (like the calibration prompts) sent to the cloud, 0–1."""
     privacy_guard: bool = True
     privacy_timeout: float = 3.0
     """Seconds the privacy scan may take; past it the conversation is treated as private."""
@@ -243,6 +246,12 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
         raise ConfigError(f"{name} must be an http(s) URL such as http://127.0.0.1:11434/v1, got {raw[:80]!r}")
     return raw.rstrip("/")
 
+
+def _share(env: Mapping[str, str], name: str) -> float:
+    """A 0–1 share; unlike other numbers, set-but-blank is an error (a share of nothing is ambiguous)."""
+    if name in env and not env[name].strip():
+        raise ConfigError(f"{name} must be a number between 0 and 1 (e.g. 0.3), got an empty value")
+    return _float(env, name, DEFAULT_CLOUD_SHARE, 0.0, 1.0)
 
 
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
@@ -445,6 +454,7 @@ def _routing(env: Mapping[str, str], has_cloud: bool) -> RoutingSettings:
         complexity_threshold=_int(env, "ROUTING_COMPLEXITY_THRESHOLD", DEFAULT_COMPLEXITY_THRESHOLD, 1, 1_000_000)
         or DEFAULT_COMPLEXITY_THRESHOLD,
         task_table=tuple(table.items()),
+        cloud_share=_share(env, "ROUTING_CLOUD_SHARE"),
         privacy_guard=_bool(env, "PRIVACY_GUARD", True),
         privacy_timeout=_float(env, "PRIVACY_TIMEOUT", 3.0, 0.05, 60.0),
         retries=_int(env, "ROUTER_RETRIES", 2, 0, 10) or 0,

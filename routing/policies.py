@@ -9,6 +9,8 @@ breakers currently allow, so it is cheap (benchmarked in bench/bench_routing.py)
     complexity   prompts longer than the threshold (words) to cloud, others local
     task         the classifier's label, mapped through the task table
     auto         privacy guard, then health, then task and complexity
+    quality      the prompts with the largest estimated cloud gain to cloud, at ROUTING_CLOUD_SHARE
+                 (routing/quality.py; measured in docs/routing.md)
 
 Whatever the policy, a conversation with personal data or secrets is planned for local only. The
 privacy verdict comes in from the guard (`privacy.PrivacyGuard`, which scans every message of every
@@ -25,6 +27,7 @@ from privacy import Verdict
 from providers.base import ChatMessage
 
 from .classifier import classify
+from .quality import estimate
 
 __all__ = ["POLICIES", "Plan", "cloud_possible", "decide"]
 
@@ -89,6 +92,11 @@ def decide(
         return Plan(("cloud",), "", signals)
     if policy == "local-first":
         return _ordered(("local", "cloud"), "local first", signals, available)
+    if policy == "quality":
+        guess = estimate(last_user, settings.cloud_share)
+        signals.update(guess.signals())
+        first = "cloud" if guess.to_cloud else "local"
+        return _ordered((first, _other(first)), guess.reason, signals, available)
 
     words = len(last_user.split())
     signals["words"] = words
