@@ -7,6 +7,7 @@ them to the front of the route list (idempotent, so `chainlit run -w` reloads ke
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -186,22 +187,42 @@ def install_message_guard() -> None:
 
     log = logging.getLogger("foundry_chat.server")
     handlers = sio.handlers.setdefault("/", {})
-    original = handlers.get("client_message")
-    if original is None or getattr(original, "_foundry_chat_guard", False):
-        return
+    checks: dict[str, tuple[Callable[[object], str | None], str]] = {
+        "client_message": (_valid_message_payload, "That message could not be read ({problem}). Please send it again."),
+        # Chainlit iterates `settings.items()` before the app sees them: a string or a list was a traceback.
+        "chat_settings_change": (_valid_settings_payload, "The settings could not be read ({problem}); nothing was changed."),
+    }
+    for event, (check, wording) in checks.items():
+        original = handlers.get(event)
+        if original is None or getattr(original, "_foundry_chat_guard", False):
+            continue
+        handlers[event] = _guarded(event, original, check, wording, log, init_ws_context, ErrorMessage)
 
+
+def _valid_settings_payload(payload: object) -> str | None:
+    return None if isinstance(payload, dict) else f"expected an object, got {type(payload).__name__}"
+
+
+def _guarded(
+    event: str,
+    original: Callable[..., Awaitable[object]],
+    check: Callable[[object], str | None],
+    wording: str,
+    log: Any,
+    init_ws_context: Callable[[str], object],
+    error_message: Any,
+) -> Callable[..., Awaitable[object]]:
     async def guarded(sid: str, payload: object = None, *_: object) -> object:
-        problem = _valid_message_payload(payload)
+        problem = check(payload)
         if problem is None:
             return await original(sid, payload)
-        log.warning("server: refused a malformed message from %s: %s", sid, problem)
+        log.warning("server: refused a malformed %s from %s: %s", event, sid, problem)
         try:
             init_ws_context(sid)
-            error = ErrorMessage(content=f"That message could not be read ({problem}). Please send it again.")
-            await error.send()  # type: ignore[no-untyped-call]  # chainlit's own annotation gap
+            await error_message(content=wording.format(problem=problem)).send()
         except Exception as exc:  # the session may be gone; nothing else to tell
-            log.info("server: could not answer the malformed message: %s", exc)
+            log.info("server: could not answer the malformed %s: %s", event, exc)
         return None
 
     guarded._foundry_chat_guard = True  # type: ignore[attr-defined]
-    handlers["client_message"] = guarded
+    return guarded

@@ -28,6 +28,7 @@ from providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
+    StreamUnreadable,
     TurnRefused,
 )
 
@@ -53,10 +54,27 @@ def _where(exc: ChatError) -> str:
     return exc.provider or "the model"
 
 
+_TIMEOUT_SETTING = {"connect": "CONNECT_TIMEOUT", "first_token": "FIRST_TOKEN_TIMEOUT"}
+
+
 def _timeout(exc: ChatError) -> str:
     phase = getattr(exc, "phase", "read")
-    doing = {"connect": "connecting to", "first_token": "waiting for the first token from"}.get(phase, "reading from")
-    return f"Timed out {doing} {_where(exc)}. The model may be overloaded; try again, or raise the timeout settings."
+    if phase == "first_token":
+        return (
+            f"{_where(exc)} did not start answering in time ({exc}). The model may still be reading a long "
+            "prompt or be overloaded; try again, or raise FIRST_TOKEN_TIMEOUT (CLOUD_FIRST_TOKEN_TIMEOUT for the cloud)."
+        )
+    doing = "connecting to" if phase == "connect" else "reading from"
+    setting = _TIMEOUT_SETTING.get(phase, "READ_TIMEOUT")
+    return f"Timed out {doing} {_where(exc)} ({exc}). The model may be overloaded; try again, or raise {setting}."
+
+
+_ENDPOINT_SETTING = {"cloud": "CLOUD_BASE_URL", "azure-openai": "AZURE_OPENAI_ENDPOINT"}
+
+
+def _unavailable(exc: ChatError) -> str:
+    setting = _ENDPOINT_SETTING.get(exc.provider, "BASE_URL")
+    return f"Could not reach {_where(exc)} ({exc}). Check that the server is running and {setting} is right, then try again."
 
 
 def _rate_limited(exc: ChatError) -> str:
@@ -101,9 +119,7 @@ ERRORS: dict[type[ChatError], ErrorRow] = {
         _said("The model failed: "),
     ),
     ProviderUnavailable: ErrorRow(
-        lambda e: (
-            f"Could not reach {_where(e)} ({e}). Check that the server is running and BASE_URL is right, then try again."
-        ),
+        _unavailable,
         503,
         "server_error",
         "upstream_unavailable",
@@ -149,6 +165,13 @@ ERRORS: dict[type[ChatError], ErrorRow] = {
         "server_error",
         "engine_error",
         _said("The model failed: "),
+    ),
+    StreamUnreadable: ErrorRow(
+        lambda e: f"{_where(e)} sent an answer that could not be read ({e}). Try again; if it repeats, check that server's logs.",
+        502,
+        "server_error",
+        "upstream_error",
+        _said("Upstream sent an unreadable stream: "),
     ),
     NoRouteAvailable: ErrorRow(_no_route, 503, "server_error", "no_route_available", _no_route_api),
     TurnRefused: ErrorRow(str, 503, "server_error", "refused", str),

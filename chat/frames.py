@@ -33,7 +33,7 @@ async def frames(
     max_chars: int = DEFAULT_MAX_CHARS,
     clock: Callable[[], float] = time.perf_counter,
 ) -> AsyncGenerator[Chunk, None]:
-    """Yield chunks with text merged into frames; chunks carrying a route or finish pass through.
+    """Yield chunks with text merged into frames; chunks carrying a route, finish or notice pass through.
 
     An error from the source is raised after the text that arrived before it has been yielded.
     Closing this generator (Stop, disconnect) cancels the pump and closes the source.
@@ -95,7 +95,8 @@ async def frames(
                     buffer, size, last_flush = [], 0, clock()
                 continue
             chunk = queue.popleft()
-            if chunk.route is not None or chunk.finish_reason is not None or chunk.usage is not None:
+            if chunk.route is not None or chunk.finish_reason is not None or chunk.usage is not None or chunk.notice:
+                # A notice (the seam of a continuation) keeps its place between the texts around it.
                 if buffer:
                     yield Chunk("".join(buffer))
                     buffer, size = [], 0

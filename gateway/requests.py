@@ -117,6 +117,10 @@ def parse_completion_request(raw_body: bytes) -> CompletionRequest:
         body = json.loads(raw_body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise _bad(f"the body is not valid JSON: {exc.msg if hasattr(exc, 'msg') else exc}", None, "invalid_json") from None
+    except RecursionError:
+        raise _bad("the body is nested too deeply to parse", None, "invalid_json") from None
+    except ValueError as exc:  # e.g. an integer longer than Python converts (4,300 digits)
+        raise _bad(f"the body holds a value that cannot be parsed: {str(exc)[:120]}", None, "invalid_json") from None
     if not isinstance(body, dict):
         raise _bad("the body must be a JSON object", None, "invalid_json")
     model = body.get("model")

@@ -9,6 +9,7 @@
     │   └── RateLimited            429
     ├── ContextTooLong             the prompt cannot fit the model's window even trimmed
     ├── EngineError                the local engine failed while generating
+    │   └── StreamUnreadable       a remote server sent a stream event that is not valid (malformed JSON, not an object)
     ├── NoRouteAvailable           every target failed or none may take this conversation
     └── TurnRefused                the turn was not started (chat/turn.py's gate)
         ├── InputRejected          the user's text cannot be sent: empty, too long, invalid characters
@@ -44,6 +45,7 @@ __all__ = [
     "ProviderTimeout",
     "ProviderUnavailable",
     "RateLimited",
+    "StreamUnreadable",
     "TurnRefused",
     "map_foundry_errors",
     "map_openai_errors",
@@ -69,6 +71,9 @@ class ProviderTimeout(ProviderUnavailable):
         super().__init__(message, provider=provider)
         self.phase = phase
         """"connect", "first_token" or "read"."""
+        # A model still prefilling after FIRST_TOKEN_TIMEOUT will not be faster on a second try: retrying
+        # only multiplies the wait the operator set. Fall back to the next target (if any) at once.
+        self.retryable = phase != "first_token"
 
 
 class ProviderRejected(ChatError):
@@ -99,6 +104,10 @@ class ContextTooLong(ChatError):
 
 class EngineError(ChatError):
     pass
+
+
+class StreamUnreadable(EngineError):
+    """The server's fault, not this app's: restarting the app would not help."""
 
 
 class NoRouteAvailable(ChatError):

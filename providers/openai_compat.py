@@ -11,13 +11,13 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any
 
 import openai
 
 from .base import ChatMessage, ChatOptions, Chunk, Health, ModelInfo, Usage
-from .errors import EngineError, ProviderTimeout, map_openai_errors
+from .errors import EngineError, ProviderTimeout, StreamUnreadable, map_openai_errors
 
 __all__ = ["OpenAICompatProvider"]
 
@@ -114,39 +114,28 @@ class OpenAICompatProvider:
                 ) from None
         try:
             with map_openai_errors(self.name):
-                events = _sse_events(response.iter_lines(), self.name)
-                remaining = self._first_token_timeout - (time.perf_counter() - started)
+                chunks = _chunks(_sse_events(response.iter_lines(), self.name))
                 try:
-                    first = await asyncio.wait_for(anext(events), timeout=max(0.001, remaining))
-                except StopAsyncIteration:
-                    yield Chunk(finish_reason="stop")
-                    return
-                except asyncio.TimeoutError:
-                    raise ProviderTimeout(
-                        f"no first token within {self._first_token_timeout:g}s", provider=self.name, phase="first_token"
-                    ) from None
-                finish: str | None = None
-                usage: Usage | None = None
-                answered: str | None = None
-                event: dict[str, Any] | None = first
-                while event is not None:
-                    if isinstance(event.get("model"), str) and event["model"]:
-                        answered = event["model"]  # who answered, which an alias or a deployment may hide
-                    raw_usage = event.get("usage")
-                    if isinstance(raw_usage, dict):
-                        usage = Usage(raw_usage.get("prompt_tokens"), raw_usage.get("completion_tokens"))
-                    # Some servers end with a chunk whose `choices` is empty: never index blindly.
-                    for choice in event.get("choices") or ():
-                        if not isinstance(choice, dict):
-                            continue
-                        delta = choice.get("delta")
-                        text = delta.get("content") if isinstance(delta, dict) else None
-                        if text and isinstance(text, str):
-                            yield Chunk(text=text)
-                        if choice.get("finish_reason"):
-                            finish = str(choice["finish_reason"])
-                    event = await anext(events, None)
-                yield Chunk(finish_reason=finish or "stop", usage=usage, model=answered)
+                    # The deadline runs to the first *text*: a server may send its headers and an empty
+                    # role chunk at once and then think (prefill) for minutes; that is still no first token.
+                    remaining = self._first_token_timeout - (time.perf_counter() - started)
+                    try:
+                        first = await asyncio.wait_for(anext(chunks), timeout=max(0.001, remaining))
+                    except StopAsyncIteration:
+                        yield Chunk(finish_reason="stop")
+                        return
+                    except asyncio.TimeoutError:
+                        raise ProviderTimeout(
+                            f"the server accepted the request but sent no text within {self._first_token_timeout:g}s",
+                            provider=self.name,
+                            phase="first_token",
+                        ) from None
+                    chunk: Chunk | None = first
+                    while chunk is not None:
+                        yield chunk
+                        chunk = await anext(chunks, None)
+                finally:
+                    await chunks.aclose()
         finally:
             await opening.__aexit__(None, None, None)
 
@@ -181,6 +170,34 @@ class OpenAICompatProvider:
         await self._client.close()
 
 
+async def _chunks(events: AsyncIterator[dict[str, Any]]) -> AsyncGenerator[Chunk, None]:
+    """The answer's text chunks, then one chunk with the finish reason, usage and answering model.
+
+    Events without text (the role chunk, keep-alives, usage) yield nothing, so the first chunk out
+    is the first text (or the end).
+    """
+    finish: str | None = None
+    usage: Usage | None = None
+    answered: str | None = None
+    async for event in events:
+        if isinstance(event.get("model"), str) and event["model"]:
+            answered = event["model"]  # who answered, which an alias or a deployment may hide
+        raw_usage = event.get("usage")
+        if isinstance(raw_usage, dict):
+            usage = Usage(raw_usage.get("prompt_tokens"), raw_usage.get("completion_tokens"))
+        # Some servers end with a chunk whose `choices` is empty: never index blindly.
+        for choice in event.get("choices") or ():
+            if not isinstance(choice, dict):
+                continue
+            delta = choice.get("delta")
+            text = delta.get("content") if isinstance(delta, dict) else None
+            if text and isinstance(text, str):
+                yield Chunk(text=text)
+            if choice.get("finish_reason"):
+                finish = str(choice["finish_reason"])
+    yield Chunk(finish_reason=finish or "stop", usage=usage, model=answered)
+
+
 async def _sse_events(lines: AsyncIterator[str], provider: str) -> AsyncIterator[dict[str, Any]]:
     """Server-sent `data:` events as dicts, until `[DONE]`; an `error` event raises (servers such as
     Foundry Local's report failures as HTTP 200 with a single error event)."""
@@ -196,10 +213,10 @@ async def _sse_events(lines: AsyncIterator[str], provider: str) -> AsyncIterator
             return
         try:
             event = json.loads(data)
-        except json.JSONDecodeError:
-            raise EngineError(f"malformed stream event: {data[:80]!r}", provider=provider) from None
+        except (json.JSONDecodeError, RecursionError, ValueError):
+            raise StreamUnreadable(f"malformed stream event: {data[:80]!r}", provider=provider) from None
         if not isinstance(event, dict):
-            raise EngineError(f"malformed stream event: {data[:80]!r}", provider=provider)
+            raise StreamUnreadable(f"malformed stream event: {data[:80]!r}", provider=provider)
         if "error" in event:
             error = event["error"]
             message = error.get("message") if isinstance(error, dict) else error

@@ -22,6 +22,7 @@ __all__ = [
     "json_out",
     "now_iso",
     "step_from_row",
+    "storable",
     "tags_in",
     "thread_from_row",
 ]
@@ -41,8 +42,26 @@ def now_iso() -> str:
     return datetime.now(UTC).replace(tzinfo=None).isoformat() + "Z"
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""What no database column takes: a NUL (PostgreSQL text and JSONB refuse it) or a lone surrogate
+(not encodable as UTF-8). Both arrive from clients; chat/inputs.py refuses them, but Chainlit
+stores the user's message before the app sees it."""
+
+
+def storable(value: Any) -> Any:
+    """`value` with every string (inside dicts and lists too) made storable: NULs and lone surrogates
+    become U+FFFD, so one bad message can never fail a write (and turn /readyz to 503)."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value) if _UNSTORABLE.search(value) else value
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value
+
+
 def json_in(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
+    return None if value is None else json.dumps(storable(value), ensure_ascii=False)
 
 
 def json_out(value: Any, default: Any = None) -> Any:

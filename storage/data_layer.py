@@ -98,6 +98,7 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
     async def _run(self, query: str, parameters: dict[str, Any], *, expanding: tuple[str, ...] = ()) -> Any:
         """Run one statement in its own transaction; rows as dicts, or the row count. Raises PersistenceError."""
         statement = text(query)
+        parameters = {k: rows.storable(v) if isinstance(v, str) else v for k, v in parameters.items()}
         if expanding:
             statement = statement.bindparams(*(bindparam(name, expanding=True) for name in expanding))
         try:

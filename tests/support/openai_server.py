@@ -36,6 +36,10 @@ class Behaviour:
     """With `status`: fail only this many requests, then behave normally."""
     hang: bool = False
     """Accept the request and never send a byte."""
+    think: float = 0.0
+    """After the headers and the empty role chunk, wait this long before the first text (prefill)."""
+    malformed: bool = False
+    """After the role chunk, send an event that is not JSON."""
     die_after_tokens: int | None = None
     """Stream this many tokens, then drop the connection without finishing."""
     models: list[str] = field(default_factory=lambda: ["test-model", "test-model-2"])
@@ -178,6 +182,10 @@ class OpenAIServer:
                 }
 
             await send(chunk({"role": "assistant", "content": ""}))
+            if b.think:
+                await asyncio.sleep(b.think)
+            if b.malformed:
+                await response.write(b"data: {not json\n\n")
             for i, token in enumerate(tokens):
                 if b.die_after_tokens is not None and i >= b.die_after_tokens:
                     record.outcome = "died"

@@ -216,3 +216,11 @@ def test_input_rejected_names_the_message_over_the_api() -> None:
 
     api = from_chat_error(InputRejected("too long", index=3))
     assert (api.status, api.param, api.code) == (400, "messages[3].content", "invalid_input")
+
+
+def test_unreachable_cloud_names_its_own_setting() -> None:
+    from chat.error_table import user_text
+
+    assert "CLOUD_BASE_URL" in user_text(ProviderUnavailable("refused", provider="cloud"))
+    assert "AZURE_OPENAI_ENDPOINT" in user_text(ProviderUnavailable("refused", provider="azure-openai"))
+    assert "and BASE_URL is right" in user_text(ProviderUnavailable("refused", provider="local"))

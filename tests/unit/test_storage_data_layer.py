@@ -271,3 +271,18 @@ def test_caller_is_unknown_outside_requests() -> None:
     with acting_as("alice"):
         assert caller() == "alice"
     assert caller() is None
+
+
+@pytest.mark.parametrize("bad", ["lone \ud800 surrogate", "a NUL \x00 here"])
+async def test_unstorable_characters_never_fail_a_write(layer: FoundryDataLayer, db: Path, bad: str) -> None:
+    """A NUL or a lone surrogate (refused by chat/inputs.py, but Chainlit stores the user's message
+    first) is stored as U+FFFD: the write succeeds and /readyz's storage check stays ok."""
+    alice = await make_user(layer, "alice")
+    with acting_as(alice):
+        thread_id, _ = await owned_thread(layer, alice)
+        await layer.write_step(step(thread_id, bad, metadata={"note": bad}))
+        await layer.write_thread(thread_id, name_if_missing=bad, user_id=alice.id, metadata={"k": bad})
+    assert layer.stats.failed_writes == 0 and (await layer.check())["ok"]
+    with sqlite3.connect(db) as conn:
+        outputs = [r[0] for r in conn.execute("SELECT output FROM steps WHERE output LIKE '%here' OR output LIKE '%surrogate'")]
+    assert outputs and all("\ufffd" in o for o in outputs)

@@ -51,6 +51,13 @@ async def test_frames_pass_route_and_finish_chunks() -> None:
     assert "".join(c.text for c in out) == "xy"
 
 
+async def test_frames_keep_a_notice_in_its_place() -> None:
+    seam = "\n\n*⟳ local failed mid-answer; continued on cloud:*\n\n"
+    items = [(0.0, Chunk("one ")), (0.0, Chunk("two ")), (0.0, Chunk(notice=seam)), (0.0, Chunk("three"))]
+    out = [c async for c in frames(chunks_from(items), interval=10)]
+    assert "".join(c.notice + c.text for c in out) == "one two " + seam + "three"
+
+
 async def test_frames_closes_source_when_consumer_stops() -> None:
     closed = asyncio.Event()
 
