@@ -24,6 +24,7 @@ from storage import (
     install_http_guard,
     prepare_database_sync,
     restore_session,
+    run_heartbeat,
 )
 
 try:
@@ -92,6 +93,9 @@ STARTERS = [
 ]
 
 
+_BACKGROUND: set[asyncio.Task[None]] = set()
+
+
 @cl.on_app_startup
 async def _startup() -> None:
     log.info("app: starting with %s; storage %s", SETTINGS.safe_summary(), STORAGE.summary())
@@ -100,6 +104,8 @@ async def _startup() -> None:
     install_sigterm_drain(RUNTIME, SETTINGS.shutdown_grace)
     _log_gateway_status()
     RUNTIME.start()
+    if STORE is not None:  # the lease that keeps another process's start-up sweep off our live answers
+        _BACKGROUND.add(asyncio.create_task(run_heartbeat(STORE), name="storage-heartbeat"))
 
 
 def _log_gateway_status() -> None:
@@ -115,6 +121,8 @@ def _log_gateway_status() -> None:
 
 @cl.on_app_shutdown
 async def _shutdown() -> None:
+    for task in _BACKGROUND:
+        task.cancel()
     await RUNTIME.aclose()
 
 

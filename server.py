@@ -172,6 +172,10 @@ def _valid_message_payload(payload: object) -> str | None:
     return None
 
 
+SOCKET_MESSAGE_BYTES = 16 * 1024 * 1024
+"""The largest socket.io frame accepted (Engine.IO's max_http_buffer_size); larger ones drop the connection."""
+
+
 def install_message_guard() -> None:
     """Answer malformed `client_message` payloads with a clear error instead of a Chainlit traceback.
 
@@ -186,6 +190,10 @@ def install_message_guard() -> None:
     from chainlit.server import sio
 
     log = logging.getLogger("foundry_chat.server")
+    # Engine.IO closes the socket, silently for the user and the log, on a frame over
+    # max_http_buffer_size (1 MB by default): let messages up to SOCKET_MESSAGE_BYTES through, so an
+    # over-long one reaches the input check and its user is told the limit (MAX_INPUT_CHARS).
+    sio.eio.max_http_buffer_size = max(sio.eio.max_http_buffer_size, SOCKET_MESSAGE_BYTES)
     handlers = sio.handlers.setdefault("/", {})
     checks: dict[str, tuple[Callable[[object], str | None], str]] = {
         "client_message": (_valid_message_payload, "That message could not be read ({problem}). Please send it again."),

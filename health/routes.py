@@ -58,7 +58,7 @@ async def _readiness(runtime: Any) -> tuple[int, dict[str, Any]]:
                 "total_bytes": download.total_bytes,
                 "eta_seconds": None if download.eta_seconds is None else round(download.eta_seconds, 1),
             }
-        return 503, {**body, "reason": str(refusal), **extra}
+        return 503, {**body, "state": refusal.state, "reason": str(refusal), **extra}
     health = await runtime.router.health()
     body["policy"] = runtime.router.policy
     body["targets"] = health.extra.get("targets", {})
@@ -73,6 +73,10 @@ async def _readiness(runtime: Any) -> tuple[int, dict[str, Any]]:
     if problems:
         body["problems"] = problems
     if not ok:
+        # The body says what the status says: "ready" belongs to 200 only. Some target still answering
+        # (another failing, or a health check such as the database) is "degraded"; none is "unavailable".
+        any_target_ok = any(t.get("ok") for t in body["targets"].values())
+        body["state"] = "degraded" if any_target_ok else "unavailable"
         body["reason"] = "; ".join(problems) or health.detail
         return 503, body
     return 200, body

@@ -38,6 +38,7 @@ _EXPORTS = {
     "prepare_database": "storage.startup",
     "prepare_database_sync": "storage.startup",
     "restore_session": "storage.turns",
+    "run_heartbeat": "storage.lease",
     "sanitize_session_metadata": "storage.sanitize",
 }
 
@@ -63,6 +64,7 @@ __all__ = [
     "prepare_database",
     "prepare_database_sync",
     "restore_session",
+    "run_heartbeat",
     "sanitize_session_metadata",
 ]
 

@@ -138,6 +138,14 @@ TABLES: dict[str, tuple[Column, ...]] = {
     ),
 }
 
+TABLES["app_processes"] = (  # storage/lease.py: which processes are alive, so a sweep spares their answers
+    Column("id", "id", "PRIMARY KEY"),
+    Column("host", "text"),
+    Column("pid", "int"),
+    Column("startedAt", "int"),
+    Column("heartbeatAt", "int"),
+)
+
 INDEXES = (
     'CREATE INDEX IF NOT EXISTS "ix_threads_userId" ON threads ("userId")',
     'CREATE INDEX IF NOT EXISTS "ix_steps_threadId" ON steps ("threadId", "createdAt")',

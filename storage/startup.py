@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from storage.data_layer import FoundryDataLayer
+from storage.lease import register
 from storage.schema import SchemaError, ensure_schema
 from storage.settings import safe_url
 from storage.turns import mark_interrupted
@@ -20,6 +21,7 @@ async def prepare_database(url: str) -> int:
     await ensure_schema(url)
     layer = FoundryDataLayer(url)
     try:
+        await register(layer)  # before the sweep: a process starting now sees this one alive
         marked = await mark_interrupted(layer)
         if layer.health()["failed_writes"] or layer.health()["failed_reads"]:
             raise SchemaError(f"cannot use the chat database {safe_url(url)}: {layer.health()['last_error']}")

@@ -185,9 +185,13 @@ class TurnRecorder:
 async def mark_interrupted(layer: FoundryDataLayer, *, older_than: float = 0.0) -> int:
     """Mark answers left "pending"/"streaming" by an earlier process as interrupted; return how many.
 
-    With several app processes on one database, pass `older_than` (seconds since the last
-    checkpoint) larger than the checkpoint interval so live answers of the others are left alone.
+    Only answers of processes that are gone (`storage.lease.live_owners`: no lease, an expired one,
+    or a pid no longer running on this host) are touched: another live process's answers are left
+    alone. `older_than` (seconds since the last checkpoint) additionally spares recent answers.
     """
+    from storage.lease import live_owners
+
+    alive = await live_owners(layer)
     found = await layer._run(
         """SELECT "id", "output", "metadata" FROM steps
         WHERE "type" = 'assistant_message' AND (CAST("metadata" AS TEXT) LIKE :streaming
@@ -199,7 +203,7 @@ async def mark_interrupted(layer: FoundryDataLayer, *, older_than: float = 0.0) 
     for row in found:
         metadata = rows.json_out(row["metadata"], {})
         turn = metadata.get("turn") if isinstance(metadata, dict) else None
-        if not isinstance(turn, dict) or turn.get("state") not in _OPEN_STATES or turn.get("boot") == BOOT_ID:
+        if not isinstance(turn, dict) or turn.get("state") not in _OPEN_STATES or turn.get("boot") in alive:
             continue
         if older_than and _epoch(turn.get("at")) > cutoff:
             continue

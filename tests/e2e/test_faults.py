@@ -184,3 +184,50 @@ async def test_a_malformed_event_from_a_remote_server_does_not_say_restart_the_a
     error = turn.errors()[-1]
     assert "could not be read" in error and "server's logs" in error, error
     assert "restart the app" not in error
+
+
+def answer_turns(db: Path) -> list[dict]:
+    import json
+
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            """SELECT "output", "metadata" FROM steps WHERE "type" = 'assistant_message' ORDER BY "createdAt" """
+        ).fetchall()
+    return [{"output": r[0] or "", **(json.loads(r[1] or "{}").get("turn") or {})} for r in rows]
+
+
+async def test_a_second_process_on_the_database_leaves_the_live_answers_of_the_first_alone(
+    app: AppProcess, backend: OpenAIServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "shared.db"
+    env = {**app.env, "CHAT_DB_URL": f"sqlite+aiosqlite:///{db}", "FIRST_TOKEN_TIMEOUT": "30"}
+    backend.behaviour.think = 10.0  # the answer stays "pending": no checkpoint overwrites a wrong mark
+    question = "a question answered while another replica starts"
+    with AppProcess(env) as first:
+        client = ChatClient(first.url)
+        await client.connect()
+        await client.send(question, wait=False)
+        for _ in range(100):
+            if any(t.get("state") == "pending" for t in answer_turns(db)):
+                break
+            await asyncio.sleep(0.05)
+        with AppProcess(env) as second:  # its start-up sweep ran on the same database
+            live = [t for t in answer_turns(db) if t.get("user") == question]
+            assert "marked" not in second.log(), second.log()[-2000:]
+        await client.wait_task_end(30)
+        await client.close()
+        done = [t for t in answer_turns(db) if t.get("user") == question]
+    assert live and live[-1]["state"] == "pending", answer_turns(db)
+    assert "interrupted" not in live[-1]["output"], live
+    assert done and done[-1]["state"] == "done" and "interrupted" not in done[-1]["output"], done
+
+
+async def test_a_1_mib_message_gets_the_input_limit_not_a_silent_disconnect(app: AppProcess) -> None:
+    client = ChatClient(app.url)
+    await client.connect()
+    turn = await client.send("x" * (1024 * 1024), timeout=20)
+    connected = client.sio.connected
+    await client.close()
+    assert connected
+    assert turn.errors() and "the limit is 32,000" in turn.errors()[-1], turn.all_texts()
+    assert "1048576 characters" in app.log() or "1,048,576 characters" in app.log(), app.log()[-2000:]

@@ -65,9 +65,10 @@ def test_readiness_flips_as_the_backend_goes_and_comes_back() -> None:
         backend.stop()
         down = wait_status(app, 503)
         assert "local" in down["reason"] and down["targets"]["local"]["ok"] is False
+        assert down["state"] == "unavailable", down  # a 503 never says "ready" (issue 14, item 7)
         backend = OpenAIServer(Behaviour(models=["m"])).start(port)
         up = wait_status(app, 200)
-        assert up["targets"]["local"]["ok"] is True
+        assert up["targets"]["local"]["ok"] is True and up["state"] == "ready"
         backend.stop()
 
 
