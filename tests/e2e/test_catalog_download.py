@@ -84,7 +84,8 @@ async def test_first_run_downloads_with_visible_progress_then_answers(tmp_path: 
             welcome = updates[-1][1]
             assert ALIAS in welcome and "Answering with" in welcome, welcome
             turn = await client.send("Hello")
-            assert turn.tokens > 0 and turn.assistant_texts()[-1].strip()
+            # a short answer can arrive whole inside the stream_start frame, with no stream_token after it
+            assert turn.frames and turn.assistant_texts()[-1].strip(), turn.all_texts()
             await client.sio.disconnect()
             print(f"download+load seen by the page: {span:.1f}s, {len(downloading)} updates, {len(downloading) / max(span, 0.1):.1f}/s")
         assert "engine: download tiny-chat-test-cpu:1 50%" in app.log()
