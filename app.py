@@ -37,9 +37,10 @@ except (ConfigError, SchemaError) as _exc:
     print(f"foundry-chat: configuration error: {_exc}", file=sys.stderr)
     raise SystemExit(2) from None
 
+from chat import delivery  # noqa: E402
 from chat.frames import frames  # noqa: E402
 from chat.options import SessionOptions, parse_session_options  # noqa: E402
-from chat.present import STOPPED_MARK, progress_text, route_details, welcome_text  # noqa: E402
+from chat.present import GONE_MARK, STOPPED_MARK, progress_text, route_details, welcome_text  # noqa: E402
 from chat.runtime import AppRuntime  # noqa: E402
 from chat.turn import Turn, TurnService  # noqa: E402
 from chat.user_errors import user_text  # noqa: E402
@@ -59,7 +60,9 @@ setup_logging(SETTINGS)
 log = logging.getLogger("foundry_chat.app")
 RUNTIME = AppRuntime(SETTINGS)
 TURNS = TurnService(RUNTIME)
-STORE = FoundryDataLayer(STORAGE.db_url) if STORAGE.db_url is not None else None
+STORE = (
+    FoundryDataLayer(STORAGE.db_url, max_message_chars=SETTINGS.max_input_chars) if STORAGE.db_url is not None else None
+)
 AUTH = Authenticator(STORAGE)
 install_routes(RUNTIME, TURNS)
 if STORE is not None:
@@ -81,6 +84,7 @@ elif STORAGE.local_mode:
     cl.header_auth_callback(AUTH.local_auth)  # one implicit user: past threads can be listed and resumed
 install_origin_check(SETTINGS.allowed_origins)
 install_message_guard()
+delivery.install(SETTINGS.disconnect_grace)
 isolate_files_dir()
 
 AUTHOR = "Assistant"
@@ -280,17 +284,20 @@ async def _on_message(message: cl.Message) -> None:
     if recorder is not None:  # the user's message is stored before the model is called
         await recorder.begin(message, turn.newest.content, session_metadata={"options": session.as_dict()})
         await _tell_storage_problem(recorder)
-    async with turn:  # counted until the answer is shown and stored: a SIGTERM drain waits for it
-        try:
-            async with aclosing(frames(turn.stream())) as stream:
-                async for chunk in stream:
-                    if chunk.notice or chunk.text:
-                        await answer.stream_token(chunk.notice + chunk.text)
-        except Exception as exc:
-            _log_failure(turn, exc)
-            await cl.ErrorMessage(content=user_text(exc)).send()
-        finally:
-            await _finish(answer, turn, recorder)
+    # counted until the answer is shown and stored: a SIGTERM drain waits for it; the outlet paces the
+    # socket (a reader that stops reading) and stops the turn if the browser goes away (chat/delivery.py)
+    async with turn:
+        with delivery.Outlet(answer, on_abandon=turn.abandon) as outlet:
+            try:
+                async with aclosing(frames(turn.stream())) as stream:
+                    async for chunk in stream:
+                        if chunk.notice or chunk.text:
+                            await outlet.send(chunk.notice + chunk.text)
+            except Exception as exc:
+                _log_failure(turn, exc)
+                await cl.ErrorMessage(content=user_text(exc)).send()
+            finally:
+                await _finish(answer, turn, recorder)
 
 
 def _log_failure(turn: Turn, exc: Exception) -> None:
@@ -303,7 +310,7 @@ def _log_failure(turn: Turn, exc: Exception) -> None:
 async def _finish(answer: cl.Message, turn: Turn, recorder: TurnRecorder | None) -> None:
     """Keep the turn (a partial answer too) in history, then show the final answer and its route line."""
     reply, outcome = turn.reply, turn.outcome
-    if not (reply or outcome in ("ok", "stopped")):
+    if not (reply or outcome in ("ok", "stopped")):  # "interrupted" with no text: nothing to keep
         if recorder is not None:
             await recorder.finish(reply, outcome, shown=False)  # no answer shown: none stored
             await _tell_storage_problem(recorder)
@@ -312,7 +319,7 @@ async def _finish(answer: cl.Message, turn: Turn, recorder: TurnRecorder | None)
     stored += [{"role": "user", "content": turn.newest.content}, {"role": "assistant", "content": reply}]
     cl.user_session.set("history", stored)
     shown = answer.content if reply else ("…" if outcome == "stopped" else EMPTY_ANSWER)
-    answer.content = shown + (STOPPED_MARK if outcome == "stopped" else "")
+    answer.content = shown + {"stopped": STOPPED_MARK, "interrupted": GONE_MARK}.get(outcome, "")
     if recorder is not None:
         await recorder.finish(reply, outcome)  # awaited: the final answer is stored before this returns
     await (answer.update() if answer.streaming else answer.send())
@@ -323,6 +330,9 @@ async def _finish(answer: cl.Message, turn: Turn, recorder: TurnRecorder | None)
         step = cl.Step(name=turn.decision.route_line(), type="tool", parent_id=answer.id, show_input=False)
         step.output = route_details(turn.decision)
         await step.send()
+        delivery.remember_final(answer.to_dict(), step.to_dict())
+    else:
+        delivery.remember_final(answer.to_dict())
 
 
 async def _tell_storage_problem(recorder: TurnRecorder) -> None:

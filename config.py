@@ -39,6 +39,8 @@ MAX_MAX_TOKENS = 131_072
 DEFAULT_CONTEXT_TOKENS = 4096  # for BASE_URL servers, which do not report their window
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_FIRST_TOKEN_TIMEOUT = 60.0
+DEFAULT_DISCONNECT_GRACE = 10.0
+"""Long enough for a page reload or a network change to reconnect; short enough not to pay for an abandoned answer."""
 DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_MAX_INPUT_CHARS = 32_000
 DEFAULT_CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "foundry-chat"
@@ -164,6 +166,9 @@ class Settings:
     """Origins allowed to open the websocket; empty means the app's own origin and localhost."""
     shutdown_grace: float = 20.0
     """Seconds SIGTERM waits for running answers before shutting down."""
+    disconnect_grace: float | None = DEFAULT_DISCONNECT_GRACE
+    """Seconds a running answer outlives its browser's socket before it is stopped and kept as
+    interrupted (`DISCONNECT_GRACE`; `off`: answers always run to the end)."""
     gateway_api_keys: tuple[Secret, ...] = ()
     """Bearer keys for the OpenAI-compatible gateway (`GATEWAY_API_KEYS`, comma-separated)."""
     cloud: CloudSettings | None = None
@@ -390,6 +395,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_prompts=_bool(env, "LOG_PROMPTS", False),
         allowed_origins=_origins(env, "ALLOWED_ORIGINS"),
         shutdown_grace=_float(env, "SHUTDOWN_GRACE", 20.0, 0.0, 3600.0),
+        disconnect_grace=None
+        if (env.get("DISCONNECT_GRACE") or "").strip().lower() == "off"
+        else _float(env, "DISCONNECT_GRACE", DEFAULT_DISCONNECT_GRACE, 0.0, 3600.0),
         gateway_api_keys=_keys(env, "GATEWAY_API_KEYS"),
         cloud=cloud,
         routing=_routing(env, cloud is not None),

@@ -11,9 +11,10 @@ from routing.decision import Decision
 if TYPE_CHECKING:
     from chat.runtime import AppRuntime, Progress
 
-__all__ = ["STOPPED_MARK", "progress_text", "route_details", "welcome_text"]
+__all__ = ["GONE_MARK", "STOPPED_MARK", "progress_text", "route_details", "welcome_text"]
 
 STOPPED_MARK = "\n\n*[stopped]*"
+GONE_MARK = "\n\n*[interrupted: the browser went away before this answer finished]*"
 
 
 STALL_SECONDS = 3.0

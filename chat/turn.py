@@ -64,7 +64,9 @@ class Turn:
     fitted: Fitted | None = None
     decision: Decision | None = None
     outcome: str = "pending"
-    """"ok", "stopped" or "error" once the stream has ended."""
+    """"ok", "stopped", "interrupted" or "error" once the stream has ended."""
+    abandoned: bool = False
+    """Set (by `abandon`) before the door cancels a turn whose client went away: it ends "interrupted"."""
     parts: list[str] = field(default_factory=list)
     _held: bool = False
 
@@ -78,6 +80,9 @@ class Turn:
     async def __aexit__(self, *_: object) -> None:
         self._held = False
         self.service.runtime.stream_ended()
+
+    def abandon(self) -> None:
+        self.abandoned = True
 
     @property
     def reply(self) -> str:
@@ -111,7 +116,7 @@ class Turn:
                     yield chunk
             outcome = "ok"
         except (asyncio.CancelledError, GeneratorExit):
-            outcome = "stopped"
+            outcome = "interrupted" if self.abandoned else "stopped"
             raise
         finally:
             self.outcome = outcome

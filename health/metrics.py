@@ -9,11 +9,13 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
+    "ABANDONED_ANSWERS",
     "ACTIVE_STREAMS",
     "BREAKER_STATE",
     "CHATS",
     "ERRORS",
     "FALLBACKS",
+    "HELD_FRAMES",
     "MESSAGES",
     "MODEL_DOWNLOAD_PROGRESS",
     "MODEL_LOAD_SECONDS",
@@ -58,4 +60,10 @@ PRIVACY_SCAN_SECONDS = Histogram(
     "foundry_chat_privacy_scan_seconds",
     "Time the privacy guard added to a turn",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3),
+)
+ABANDONED_ANSWERS = Counter(
+    "foundry_chat_abandoned_answers", "Answers stopped because their browser stayed away past DISCONNECT_GRACE"
+)
+HELD_FRAMES = Counter(
+    "foundry_chat_held_frames", "Answer frames held back because the browser was not reading (sent later as one)"
 )

@@ -45,7 +45,7 @@ INTERRUPTED_MARK = "*[interrupted: the server stopped before this answer finishe
 CHECKPOINT_INTERVAL_S = 1.0
 MAX_RESTORED_MESSAGES = 1000
 _OPEN_STATES = ("pending", "streaming")
-_FINAL_STATE = {"ok": "done", "stopped": "stopped", "error": "failed"}
+_FINAL_STATE = {"ok": "done", "stopped": "stopped", "interrupted": "interrupted", "error": "failed"}
 
 
 def _problem_text(exc: Exception) -> str:

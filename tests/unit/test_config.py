@@ -76,3 +76,11 @@ def test_the_demo_model_ships_outside_the_tests() -> None:
 
     assert "tests" not in BUNDLED_MODEL_PATH.relative_to(PROJECT_ROOT).parts
     assert (BUNDLED_MODEL_PATH / "genai_config.json").is_file()
+
+
+def test_disconnect_grace_is_seconds_or_off() -> None:
+    assert load_settings({}).disconnect_grace == 10.0
+    assert load_settings({"DISCONNECT_GRACE": "2.5"}).disconnect_grace == 2.5
+    assert load_settings({"DISCONNECT_GRACE": "OFF"}).disconnect_grace is None
+    with pytest.raises(ConfigError, match="DISCONNECT_GRACE"):
+        load_settings({"DISCONNECT_GRACE": "soon"})
