@@ -60,6 +60,22 @@ def storable(value: Any) -> Any:
     return value
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+PREVIEW_CHARS = 200
+
+
+def capped_user_text(text: str, limit: int | None) -> str:
+    """A user message over the input limit (MAX_INPUT_CHARS, measured as chat/inputs.py does) is refused
+    and never sent anywhere: it is stored as a short preview and a note, not at its full size."""
+    if limit is None or len(text) <= limit or len(_CONTROL.sub("", text)) <= limit:
+        return text
+    return (
+        text[:PREVIEW_CHARS]
+        + f"…\n\n*[not kept: this message was {len(text):,} characters long, over the limit of {limit:,}; "
+        "it was not sent to any model]*"
+    )
+
+
 def json_in(value: Any) -> str | None:
     return None if value is None else json.dumps(storable(value), ensure_ascii=False)
 

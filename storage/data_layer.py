@@ -63,9 +63,11 @@ class IsolationError(PermissionError):
 class FoundryDataLayer(SQLAlchemyDataLayer):
     """`@cl.data_layer` for SQLite (aiosqlite) or PostgreSQL (asyncpg); the schema comes from `ensure_schema`."""
 
-    def __init__(self, url: str, *, user_thread_limit: int = 1000) -> None:
+    def __init__(self, url: str, *, user_thread_limit: int = 1000, max_message_chars: int | None = None) -> None:
         # Not super().__init__: it logs a warning when no file storage is configured.
         self._conninfo = url
+        self.max_message_chars = max_message_chars
+        """MAX_INPUT_CHARS: a longer user message is refused by the app, so only a preview is stored."""
         self.dialect = make_url(url).get_backend_name()
         self.user_thread_limit = user_thread_limit
         self.show_logger = False
@@ -354,6 +356,8 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         await self._check_access(thread_id)  # type: ignore[arg-type]
         await self._ensure_thread_row(thread_id)  # type: ignore[arg-type]
         params: dict[str, Any] = {}
+        if step_dict.get("type") == "user_message" and isinstance(step_dict.get("output"), str):
+            step_dict = {**step_dict, "output": rows.capped_user_text(step_dict["output"], self.max_message_chars)}
         for key, value in step_dict.items():
             if key not in rows.STEP_COLUMNS or value is None or key in ("metadata", "generation"):
                 continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from tests.support.app_process import AppProcess
 from tests.support.openai_server import Behaviour, OpenAIServer
 from tests.support.sio_client import ChatClient
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.e2e
 
@@ -201,7 +203,7 @@ async def test_a_second_process_on_the_database_leaves_the_live_answers_of_the_f
 ) -> None:
     db = tmp_path / "shared.db"
     env = {**app.env, "CHAT_DB_URL": f"sqlite+aiosqlite:///{db}", "FIRST_TOKEN_TIMEOUT": "30"}
-    backend.behaviour.think = 10.0  # the answer stays "pending": no checkpoint overwrites a wrong mark
+    backend.behaviour.release = threading.Event()  # the answer stays "pending": no checkpoint overwrites a wrong mark
     question = "a question answered while another replica starts"
     with AppProcess(env) as first:
         client = ChatClient(first.url)
@@ -214,6 +216,7 @@ async def test_a_second_process_on_the_database_leaves_the_live_answers_of_the_f
         with AppProcess(env) as second:  # its start-up sweep ran on the same database
             live = [t for t in answer_turns(db) if t.get("user") == question]
             assert "marked" not in second.log(), second.log()[-2000:]
+        backend.behaviour.release.set()
         await client.wait_task_end(30)
         await client.close()
         done = [t for t in answer_turns(db) if t.get("user") == question]
@@ -231,3 +234,16 @@ async def test_a_1_mib_message_gets_the_input_limit_not_a_silent_disconnect(app:
     assert connected
     assert turn.errors() and "the limit is 32,000" in turn.errors()[-1], turn.all_texts()
     assert "1048576 characters" in app.log() or "1,048,576 characters" in app.log(), app.log()[-2000:]
+
+
+async def test_a_rejected_over_long_message_is_not_stored_at_its_full_size(app: AppProcess, db: Path) -> None:
+    client = ChatClient(app.url)
+    await client.connect()
+    await client.send("hello")  # the thread exists: Chainlit writes the next message into it before the app sees it
+    marker = "rejected-because-too-long "
+    turn = await client.send(marker + "y" * 990_000, timeout=20)
+    await client.close()
+    assert turn.errors() and "the limit is 32,000" in turn.errors()[-1], turn.all_texts()
+    # Chainlit writes the user's message in a task of its own, beside the app's handler
+    stored = await until(lambda: [m for m in stored_user_messages(db) if m.startswith(marker)], 15, what="the stored message")
+    assert isinstance(stored, list) and len(stored[-1]) < 1_000 and "990,026 characters long" in stored[-1], stored[-1][-200:]

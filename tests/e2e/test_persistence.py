@@ -557,3 +557,24 @@ async def test_postgres_kill_9_mid_answer(
 ) -> None:
     env = app_env(backend, pg.create_database("killed"), foundry_cache, AUTH_USERS_FILE=str(users_file))
     await kill_9_mid_answer(env, backend)
+
+
+async def test_postgres_takes_no_unstorable_or_over_long_message_and_stays_ready(
+    pg: postgres.TempPostgres, backend: OpenAIServer, foundry_cache: Path
+) -> None:
+    """Issue 14, item 4, on PostgreSQL: a NUL (refused by text and JSONB columns) or a lone surrogate
+    must not fail Chainlit's own write of the message, and a refused over-long one is stored as a preview."""
+    with AppProcess(app_env(backend, pg.create_database("unstorable"), foundry_cache)) as app:
+        client = ChatClient(app.url)
+        await client.connect()
+        await client.send("hello")
+        for bad in ("a NUL \x00 here", "lone \ud800 surrogate", "too long " + "q" * 100_000):
+            turn = await client.send(bad, timeout=20)
+            assert turn.errors(), turn.all_texts()
+        turn = await client.send("still here?")
+        await client.close()
+        assert turn.assistant_texts(), turn.all_texts()
+        r = httpx.get(app.url + "/readyz", timeout=5)
+        assert r.status_code == 200, r.text
+        assert r.json()["storage"]["failed_writes"] == 0, r.text
+        assert "Traceback" not in app.log()

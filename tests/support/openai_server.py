@@ -38,6 +38,8 @@ class Behaviour:
     """Accept the request and never send a byte."""
     think: float = 0.0
     """After the headers and the empty role chunk, wait this long before the first text (prefill)."""
+    release: threading.Event | None = None
+    """After the role chunk, think until the test sets this event (a prefill that lasts as long as a test needs)."""
     malformed: bool = False
     """After the role chunk, send an event that is not JSON."""
     die_after_tokens: int | None = None
@@ -184,6 +186,8 @@ class OpenAIServer:
             await send(chunk({"role": "assistant", "content": ""}))
             if b.think:
                 await asyncio.sleep(b.think)
+            while b.release is not None and not b.release.is_set():
+                await asyncio.sleep(0.01)
             if b.malformed:
                 await response.write(b"data: {not json\n\n")
             for i, token in enumerate(tokens):

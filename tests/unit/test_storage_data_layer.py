@@ -286,3 +286,13 @@ async def test_unstorable_characters_never_fail_a_write(layer: FoundryDataLayer,
     with sqlite3.connect(db) as conn:
         outputs = [r[0] for r in conn.execute("SELECT output FROM steps WHERE output LIKE '%here' OR output LIKE '%surrogate'")]
     assert outputs and all("\ufffd" in o for o in outputs)
+
+
+def test_an_over_long_user_message_is_stored_as_a_preview_and_a_note() -> None:
+    from storage._rows import capped_user_text
+
+    assert capped_user_text("short", 10) == "short"
+    assert capped_user_text("x" * 50, None) == "x" * 50
+    assert capped_user_text("ab\x01\x02\x03", 2) == "ab\x01\x02\x03"  # within the limit once control characters go
+    capped = capped_user_text("z" * 5_000, 100)
+    assert capped.startswith("z" * 200) and len(capped) < 400 and "5,000 characters long" in capped
