@@ -297,7 +297,7 @@ async def _on_message(message: cl.Message) -> None:
                 _log_failure(turn, exc)
                 await cl.ErrorMessage(content=user_text(exc)).send()
             finally:
-                await _finish(answer, turn, recorder)
+                await _finish(answer, turn, recorder, outlet)
 
 
 def _log_failure(turn: Turn, exc: Exception) -> None:
@@ -307,10 +307,11 @@ def _log_failure(turn: Turn, exc: Exception) -> None:
         log.exception("chat %s: unexpected failure", turn.request_id, exc_info=exc)
 
 
-async def _finish(answer: cl.Message, turn: Turn, recorder: TurnRecorder | None) -> None:
+async def _finish(answer: cl.Message, turn: Turn, recorder: TurnRecorder | None, outlet: delivery.Outlet) -> None:
     """Keep the turn (a partial answer too) in history, then show the final answer and its route line."""
     reply, outcome = turn.reply, turn.outcome
     if not (reply or outcome in ("ok", "stopped")):  # "interrupted" with no text: nothing to keep
+        await outlet.withdraw()
         if recorder is not None:
             await recorder.finish(reply, outcome, shown=False)  # no answer shown: none stored
             await _tell_storage_problem(recorder)

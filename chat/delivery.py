@@ -9,6 +9,9 @@ behind, a reconnect after frames were lost.
   websocket's flow control, so a client that stops reading would hold the whole answer, frame by
   frame, in the app. Past `BACKLOG` queued packets an `Outlet` keeps the text instead of emitting it,
   and sends what was held as one frame once the queue has drained; the client's text stays exact.
+- **Waiting**: while no text has come (a model that is still reading a long prompt, a backend that
+  sent its headers and thinks), the answer's place says so after `WAITING_AFTER` seconds, with the
+  seconds counting; the first text replaces that line, and it is never stored.
 - **Reconnect**: the frames queued for a socket are lost when it drops. A session that reconnects is
   sent its running answer's whole text so far (a frame that replaces the content), or its last
   finished answer and route line again, so the page ends in the final state.
@@ -33,6 +36,11 @@ log = logging.getLogger("foundry_chat.delivery")
 BACKLOG = 32
 """Packets queued for one socket past which answer text is held back instead of queued (each frame is
 at most `chat.frames.DEFAULT_MAX_CHARS` characters: 32 frames is about 64 KB)."""
+
+WAITING_AFTER = 2.0
+"""Seconds without any text after which the answer's place says the model is still working."""
+WAITING_EVERY = 1.0
+WAITING_TEXT = "⏳ *Still working: the model has not started its answer yet ({seconds} s)…*"
 
 _LIVE = "_foundry_chat_outlet"
 _FINAL = "_foundry_chat_final"
@@ -72,6 +80,7 @@ class Outlet:
         session: Any = None,
         emitter: Any = None,
         backlog_of: Callable[[], int] | None = None,
+        waiting_after: float | None = WAITING_AFTER,
     ) -> None:
         self.message = message
         self.on_abandon = on_abandon
@@ -86,13 +95,22 @@ class Outlet:
         self.abandoned = False
         """Set when the socket stayed away past the grace period and the task was cancelled."""
         self.finished = False
+        self.waiting_after = waiting_after
+        self._texted = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._status_shown = False
+        self._waiter: asyncio.Task[None] | None = None
 
     def __enter__(self) -> Outlet:
         setattr(self.session, _LIVE, self)
+        if self.waiting_after is not None:
+            self._waiter = asyncio.ensure_future(self._waiting(self.waiting_after, WAITING_EVERY))
         return self
 
     def __exit__(self, *_: object) -> None:
         self.finished = True
+        if self._waiter is not None:
+            self._waiter.cancel()
         if getattr(self.session, _LIVE, None) is self:
             setattr(self.session, _LIVE, None)
 
@@ -106,24 +124,63 @@ class Outlet:
     async def send(self, text: str) -> None:
         if not text:
             return
-        message = self.message
-        message.content += text
+        self.message.content += text
+        self._texted.set()
         if self.backlog_of() > self.backlog:
             self.held_frames += 1
             metrics.HELD_FRAMES.inc()
             return
-        if not message.streaming:  # as Chainlit's Message.stream_token does: the first frame opens the stream
-            message.streaming = True
-            await self._emitter().stream_start(message.to_dict())
-        else:
-            await self._emitter().send_token(id=message.id, token=message.content[self.delivered :], is_sequence=False)
-        self.delivered = len(message.content)
+        async with self._lock:
+            message, emitter = self.message, self._emitter()
+            if not message.streaming:  # as Chainlit's Message.stream_token does: the first frame opens the stream
+                message.streaming = True
+                await emitter.stream_start(message.to_dict())
+            elif self._status_shown:  # the waiting line goes: the text replaces it
+                self._status_shown = False
+                await emitter.send_token(id=message.id, token=message.content, is_sequence=True)
+            else:
+                await emitter.send_token(id=message.id, token=message.content[self.delivered :], is_sequence=False)
+            self.delivered = len(message.content)
 
     async def resync(self) -> None:
         """After a reconnect: the client may miss frames that were queued for the old socket."""
-        if self.message.streaming:
-            await self._emitter().send_token(id=self.message.id, token=self.message.content, is_sequence=True)
-            self.delivered = len(self.message.content)
+        async with self._lock:
+            if self.message.streaming and self.message.content:
+                await self._emitter().send_token(id=self.message.id, token=self.message.content, is_sequence=True)
+                self._status_shown = False
+                self.delivered = len(self.message.content)
+
+    async def _show_status(self, text: str) -> None:
+        async with self._lock:
+            if self._texted.is_set():
+                return
+            message, emitter = self.message, self._emitter()
+            if not message.streaming:
+                message.streaming = True
+                await emitter.stream_start({**message.to_dict(), "output": text})
+            else:
+                await emitter.send_token(id=message.id, token=text, is_sequence=True)
+            self._status_shown = True
+
+    async def _waiting(self, after: float, every: float) -> None:
+        """While no text has come: after `after` s, a line saying the model is still working, every `every` s."""
+        loop = asyncio.get_running_loop()
+        began, delay = loop.time(), after
+        while True:
+            try:
+                await asyncio.wait_for(self._texted.wait(), delay)
+                return
+            except TimeoutError:
+                await self._show_status(WAITING_TEXT.format(seconds=round(loop.time() - began)))
+                delay = every
+
+    async def withdraw(self) -> None:
+        """No text came (it failed, or was stopped, before the answer began): take the waiting line off the page."""
+        async with self._lock:
+            if self._status_shown and not self.message.content:
+                self._status_shown = False
+                self.message.streaming = False
+                await self._emitter().delete_step(self.message.to_dict())
 
     def abandon(self) -> None:
         if self.finished or self.task is None or self.task.done():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -155,3 +156,22 @@ async def test_a_reader_that_stops_reading_holds_no_backlog_and_gets_the_final_a
     # Measured here: +4..17 MiB with the reader stalled, +41..48 MiB for the same answer read normally
     # (the backlog sits in the kernel's socket buffer; past it chat/delivery.py holds frames back).
     assert grew_mib < 100, f"the app grew {grew_mib:.1f} MiB for one stalled reader"
+
+
+async def test_a_model_that_thinks_shows_that_it_is_still_working_then_its_answer(
+    app: AppProcess, backend: OpenAIServer, db: Path
+) -> None:
+    backend.behaviour.release = threading.Event()  # headers and the role chunk, then prefill until released
+    question = "a question the model reads for a while"
+    client = ChatClient(app.url)
+    await client.connect()
+    await client.send(question, wait=False)
+    waiting = await until(lambda: [t for t in client.turn.all_texts() if "Still working" in t], 15,
+                          what="a line saying the model is still working")
+    backend.behaviour.release.set()
+    await client.wait_task_end(30)
+    await client.close()
+    assert isinstance(waiting, list) and "has not started its answer yet" in waiting[-1]
+    answer = client.turn.assistant_texts()[-1]
+    assert answer.startswith("Hello from the test server") and "Still working" not in answer, answer
+    assert "Still working" not in answer_to(db, question).get("output", "x")

@@ -103,3 +103,46 @@ async def test_a_finished_answer_is_never_cancelled_by_a_late_timer() -> None:
         pass
     out.abandon()
     assert not out.abandoned
+
+
+@dataclass
+class WaitingEmitter(Emitter):
+    deleted: list[str] = field(default_factory=list)
+    status: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def stream_start(self, step: dict[str, Any]) -> None:
+        await super().stream_start(step)
+        self.status.set()
+
+    async def send_token(self, id: str, token: str, is_sequence: bool = False) -> None:
+        await super().send_token(id, token, is_sequence)
+        if token.startswith("⏳"):
+            self.status.set()
+
+    async def delete_step(self, step: dict[str, Any]) -> None:
+        self.deleted.append(step["id"])
+
+
+async def test_a_slow_first_token_shows_a_waiting_line_that_the_answer_replaces() -> None:
+    message, emitter = Message(), WaitingEmitter()
+    with Outlet(message, session=SimpleNamespace(), emitter=emitter, backlog_of=lambda: 0, waiting_after=0.01) as out:
+        await asyncio.wait_for(emitter.status.wait(), 5)
+        assert "Still working" in page_text(emitter.sent)
+        await out.send("Here is ")
+        await out.send("the answer.")
+    assert page_text(emitter.sent) == message.content == "Here is the answer."  # the line is never part of the answer
+
+
+async def test_the_waiting_line_is_taken_away_when_no_answer_comes() -> None:
+    message, emitter = Message(), WaitingEmitter()
+    with Outlet(message, session=SimpleNamespace(), emitter=emitter, backlog_of=lambda: 0, waiting_after=0.01) as out:
+        await asyncio.wait_for(emitter.status.wait(), 5)
+        await out.withdraw()
+    assert emitter.deleted == ["m1"] and message.content == ""
+
+
+async def test_a_fast_answer_never_shows_the_waiting_line() -> None:
+    message, emitter = Message(), WaitingEmitter()
+    with Outlet(message, session=SimpleNamespace(), emitter=emitter, backlog_of=lambda: 0, waiting_after=30) as out:
+        await out.send("quick")
+    assert emitter.sent == [("start", "quick", False)]
