@@ -114,6 +114,11 @@ class Outlet:
         if getattr(self.session, _LIVE, None) is self:
             setattr(self.session, _LIVE, None)
 
+    @property
+    def has_text(self) -> bool:
+        """Whether any of the answer's text has been handed to `send` (a waiting line is not text)."""
+        return self._texted.is_set()
+
     def _emitter(self) -> Any:
         if self.emitter is not None:
             return self.emitter
