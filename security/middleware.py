@@ -64,7 +64,11 @@ class SecurityPolicy:
             return True
         auth = headers.get("authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-        if s.metrics_token is not None and token and hmac.compare_digest(token.encode(), s.metrics_token.get().encode()):
+        if (
+            s.metrics_token is not None
+            and token
+            and hmac.compare_digest(token.encode(), s.metrics_token.get().encode())
+        ):
             return True
         client = (scope.get("client") or (None,))[0]
         if not client or any(h in headers for h in FORWARDING_HEADERS):
@@ -102,7 +106,10 @@ class SecurityMiddleware:
         headers = _headers(scope)
         if not self.policy.hosts.allows(headers.get("host")):
             self.policy.count("host")
-            log.warning("security: refused a request for a foreign Host %r (add it to ALLOWED_HOSTS)", headers.get("host", "")[:80])
+            log.warning(
+                "security: refused a request for a foreign Host %r (add it to ALLOWED_HOSTS)",
+                headers.get("host", "")[:80],
+            )
             text = "This server does not answer to that host name. The operator can add it to ALLOWED_HOSTS."
             if kind == "websocket":
                 await self._refuse_websocket(scope, send, 421, text)
@@ -112,7 +119,7 @@ class SecurityMiddleware:
         if kind == "websocket":
             await self.app(scope, receive, send)
             return
-        if scope.get("path", "") in OBSERVABILITY_PATHS and not self.policy.may_observe(scope, headers):
+        if _observability(scope.get("path", "")) and not self.policy.may_observe(scope, headers):
             self.policy.count("observability")
             await self._respond(send, 403, "This route is restricted (METRICS_ALLOWED / METRICS_TOKEN).")
             return
@@ -136,7 +143,9 @@ class SecurityMiddleware:
                 if state["received"] > limit:
                     state["refused"] = True
                     self.policy.count("body")
-                    log.warning("security: refused a request body over %d bytes on %s", limit, scope.get("path", "")[:80])
+                    log.warning(
+                        "security: refused a request body over %d bytes on %s", limit, scope.get("path", "")[:80]
+                    )
                     if not state["started"]:
                         await self._respond(send, 413, _too_large(limit), json_body=True)
                     return {"type": "http.disconnect"}  # the route stops reading: nothing more is buffered
@@ -167,7 +176,11 @@ class SecurityMiddleware:
         """Answer with `{"detail": text}` (or `text` itself when it is JSON already) and close."""
         body = text.encode() if json_body else json.dumps({"detail": text}).encode()
         headers = self._with_headers(
-            [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
+            [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ]
         )
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
@@ -175,16 +188,28 @@ class SecurityMiddleware:
     async def _refuse_websocket(self, scope: Scope, send: Send, status: int, text: str) -> None:
         if "websocket.http.response" in (scope.get("extensions") or {}):
             body = json.dumps({"detail": text}).encode()
-            headers = self._with_headers([(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())])
+            headers = self._with_headers(
+                [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            )
             await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
             await send({"type": "websocket.http.response.body", "body": body})
         else:
             await send({"type": "websocket.close", "code": 1008})  # before accept: the server answers 403
 
 
+def _observability(path: str) -> bool:
+    """`/readyz` and the others, also under a root path (`CHAINLIT_ROOT_PATH=/chat` → `/chat/readyz`)."""
+    return any(path == p or path.endswith(p) for p in OBSERVABILITY_PATHS)
+
+
 def _too_large(limit: int) -> str:
     message = f"The request body is larger than this server accepts ({limit} bytes, MAX_REQUEST_BYTES)."
-    return json.dumps({"error": {"message": message, "type": "invalid_request_error", "param": None, "code": "request_too_large"}, "detail": message})
+    return json.dumps(
+        {
+            "error": {"message": message, "type": "invalid_request_error", "param": None, "code": "request_too_large"},
+            "detail": message,
+        }
+    )
 
 
 def is_local_request(scope: Scope, bound_to_loopback: bool) -> bool:

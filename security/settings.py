@@ -119,7 +119,8 @@ def load_security_settings(env: Mapping[str, str]) -> SecuritySettings:
         raise ConfigError("METRICS_TOKEN must be at least 16 printable characters without spaces")
     return SecuritySettings(
         allowed_hosts=_hosts(env),
-        max_request_bytes=_int(env, "MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES, 1024, 1 << 34) or DEFAULT_MAX_REQUEST_BYTES,
+        max_request_bytes=_int(env, "MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES, 1024, 1 << 34)
+        or DEFAULT_MAX_REQUEST_BYTES,
         frame_ancestors=_frame_ancestors(env),
         gateway_keyless=_bool(env, "GATEWAY_KEYLESS", False),
         metrics_allowed=_networks(env),

@@ -65,7 +65,9 @@ def open_app(backend: OpenAIServer, foundry_cache: Path) -> Iterator[AppProcess]
 
 
 @pytest.fixture(scope="module")
-def signin_app(backend: OpenAIServer, foundry_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
+def signin_app(
+    backend: OpenAIServer, foundry_cache: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AppProcess]:
     users = tmp_path_factory.mktemp("auth") / "users.json"
     add_or_update_user(users, "alice", PASSWORD)
     dead = free_port()
@@ -118,7 +120,9 @@ def _raw(port: int, request: bytes, timeout: float = 30.0) -> bytes:
 
 # --- finding 1: keyless /v1 -------------------------------------------------------------------------
 @pytest.mark.parametrize("forwarding", [{"X-Forwarded-For": "203.0.113.7"}, {}])
-def test_signed_in_mode_v1_needs_a_key_or_session_even_from_loopback(signin_app: AppProcess, forwarding: dict[str, str]) -> None:
+def test_signed_in_mode_v1_needs_a_key_or_session_even_from_loopback(
+    signin_app: AppProcess, forwarding: dict[str, str]
+) -> None:
     """The reported bypass: sign-in on, loopback, no key, no cookie (behind nginx: X-Forwarded-For)."""
     r = httpx.post(signin_app.url + "/v1/chat/completions", json=CHAT, headers=forwarding, timeout=20)
     assert r.status_code == 401, r.text
@@ -130,7 +134,9 @@ def test_signed_in_session_may_use_v1(signin_app: AppProcess) -> None:
     token = _login(signin_app)
     r = httpx.post(signin_app.url + "/v1/chat/completions", json=CHAT, cookies={"access_token": token}, timeout=20)
     assert r.status_code == 200, r.text
-    r = httpx.post(signin_app.url + "/v1/chat/completions", json=CHAT, headers={"Authorization": f"Bearer {token}"}, timeout=20)
+    r = httpx.post(
+        signin_app.url + "/v1/chat/completions", json=CHAT, headers={"Authorization": f"Bearer {token}"}, timeout=20
+    )
     assert r.status_code == 200, r.text
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     r = httpx.post(signin_app.url + "/v1/chat/completions", json=CHAT, cookies={"access_token": forged}, timeout=20)
@@ -147,13 +153,17 @@ def test_a_forwarded_request_is_never_local(open_app: AppProcess, forwarding: di
 
 
 # --- finding 7 (part A): /v1 wants JSON; observability routes can be restricted ----------------------
-@pytest.mark.parametrize("kind", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None])
+@pytest.mark.parametrize(
+    "kind", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None]
+)
 def test_v1_refuses_bodies_that_are_not_json(open_app: AppProcess, backend: OpenAIServer, kind: str | None) -> None:
     """A cross-site page can POST text/plain without a preflight; the gateway must not answer it."""
     import json
 
     headers = {"Content-Type": kind} if kind else {}
-    r = httpx.post(open_app.url + "/v1/chat/completions", content=json.dumps(CHAT).encode(), headers=headers, timeout=20)
+    r = httpx.post(
+        open_app.url + "/v1/chat/completions", content=json.dumps(CHAT).encode(), headers=headers, timeout=20
+    )
     assert r.status_code == 415 and r.json()["error"]["code"] == "unsupported_media_type"
     assert not backend.received
 
@@ -169,7 +179,9 @@ def test_observability_routes_restricted_to_metrics_allowed_or_token(open_app: A
 
 
 # --- finding 2: DNS rebinding ----------------------------------------------------------------------
-@pytest.mark.parametrize("path", ["/", "/readyz", "/v1/models", "/project/settings?language=en-US", "/ws/socket.io/?EIO=4&transport=polling"])
+@pytest.mark.parametrize(
+    "path", ["/", "/readyz", "/v1/models", "/project/settings?language=en-US", "/ws/socket.io/?EIO=4&transport=polling"]
+)
 def test_foreign_host_is_refused_on_every_route(open_app: AppProcess, path: str) -> None:
     r = httpx.get(open_app.url + path, headers={"Host": f"evil.example:{open_app.port}"}, timeout=10)
     assert r.status_code == 421, r.text[:200]
@@ -178,7 +190,9 @@ def test_foreign_host_is_refused_on_every_route(open_app: AppProcess, path: str)
 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "[::1]", "app.localhost"])
 def test_own_hosts_are_served(open_app: AppProcess, host: str) -> None:
-    r = httpx.get(open_app.url + "/ws/socket.io/?EIO=4&transport=polling", headers={"Host": f"{host}:{open_app.port}"}, timeout=10)
+    r = httpx.get(
+        open_app.url + "/ws/socket.io/?EIO=4&transport=polling", headers={"Host": f"{host}:{open_app.port}"}, timeout=10
+    )
     assert r.status_code == 200 and r.text.startswith("0{"), r.text[:200]  # the engine.io open packet
 
 
@@ -218,7 +232,9 @@ def _stream_chunked(port: int, path: str, total: int, kind: str, chunk: int = MI
     import select
 
     started = time.perf_counter()
-    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {kind}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {kind}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
     piece = f"{chunk:x}\r\n".encode() + b"x" * chunk + b"\r\n"
     if kind.startswith("multipart/"):
         preamble = b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n'
@@ -247,7 +263,8 @@ def _stream_chunked(port: int, path: str, total: int, kind: str, chunk: int = MI
 
 
 @pytest.mark.parametrize(
-    ("path", "kind"), [("/project/file?session_id=x", "multipart/form-data; boundary=b"), ("/project/threads", "application/json")]
+    ("path", "kind"),
+    [("/project/file?session_id=x", "multipart/form-data; boundary=b"), ("/project/threads", "application/json")],
 )
 def test_a_huge_streamed_body_is_refused_while_reading(open_app: AppProcess, path: str, kind: str) -> None:
     """An upload is spooled to disk by the form parser; a JSON body was read into memory whole."""
@@ -256,7 +273,9 @@ def test_a_huge_streamed_body_is_refused_while_reading(open_app: AppProcess, pat
     answer, sent, seconds = _stream_chunked(open_app.port, path, total, kind)
     growth = _peak_rss(open_app.proc.pid) - before  # type: ignore[union-attr]
     status = answer.split(b"\r\n")[0].decode(errors="replace") or "(connection closed)"
-    print(f"\n300 MiB chunked POST {path} ({kind}): {sent / MIB:.0f} MiB sent, {seconds:.2f} s, peak RSS +{growth / MIB:.1f} MiB, {status}")
+    print(
+        f"\n300 MiB chunked POST {path} ({kind}): {sent / MIB:.0f} MiB sent, {seconds:.2f} s, peak RSS +{growth / MIB:.1f} MiB, {status}"
+    )
     assert sent < 64 * MIB, f"the server kept reading: {sent / MIB:.0f} MiB"
     assert growth < 64 * MIB, f"peak RSS grew by {growth / MIB:.0f} MiB"
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
@@ -334,7 +353,9 @@ def test_a_reply_with_a_foreign_image_fetches_nothing_in_chromium(open_app: AppP
                 "window.__csp = []; document.addEventListener('securitypolicyviolation',"
                 " e => window.__csp.push(e.effectiveDirective + ' ' + e.blockedURI));"
             )
-            page.route("**/*", lambda r: r.continue_() if urlsplit(r.request.url).hostname == "127.0.0.1" else r.abort())
+            page.route(
+                "**/*", lambda r: r.continue_() if urlsplit(r.request.url).hostname == "127.0.0.1" else r.abort()
+            )
             page.goto(open_app.url)
             page.wait_for_selector("#welcome-screen", timeout=30_000)
             page.fill("#chat-input", "check the status")
@@ -348,7 +369,11 @@ def test_a_reply_with_a_foreign_image_fetches_nothing_in_chromium(open_app: AppP
                 timeout=30_000,
             )
             violations = page.evaluate("window.__csp")
-            page_violations = [v for v in violations if str(attacker.port) not in v and "fonts.googleapis" not in v and "jsdelivr" not in v]
+            page_violations = [
+                v
+                for v in violations
+                if str(attacker.port) not in v and "fonts.googleapis" not in v and "jsdelivr" not in v
+            ]
             browser.close()
     finally:
         attacker.close()
@@ -379,7 +404,12 @@ def test_credentials_in_urls_never_shown(signin_app: AppProcess, backend: OpenAI
     welcome, texts = asyncio.run(chat())
     assert "proxyuser:***@" in welcome, welcome
     # The cloud is unreachable: /v1 asked for it answers with the error that lists the attempt.
-    r = httpx.post(signin_app.url + "/v1/chat/completions", json={**CHAT, "model": "cloud"}, cookies={"access_token": token}, timeout=30)
+    r = httpx.post(
+        signin_app.url + "/v1/chat/completions",
+        json={**CHAT, "model": "cloud"},
+        cookies={"access_token": token},
+        timeout=30,
+    )
     assert r.status_code >= 500, r.text
     shown = {"readyz": ready.text, "welcome": welcome, "chat": texts, "error": r.text, "log": signin_app.log()}
     for where, text in shown.items():
