@@ -14,6 +14,7 @@ __all__ = [
     "CHATS",
     "ERRORS",
     "FALLBACKS",
+    "HTTP_REFUSED",
     "MESSAGES",
     "MODEL_DOWNLOAD_PROGRESS",
     "MODEL_LOAD_SECONDS",
@@ -58,4 +59,7 @@ PRIVACY_SCAN_SECONDS = Histogram(
     "foundry_chat_privacy_scan_seconds",
     "Time the privacy guard added to a turn",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3),
+)
+HTTP_REFUSED = Counter(
+    "foundry_chat_http_refused", "Requests refused before any route ran (security/), by reason: host, observability, body", ["reason"]
 )

@@ -82,7 +82,10 @@ class SecurityPolicy:
         return any(address in net for net in s.metrics_allowed)
 
     def count(self, reason: str) -> None:
+        from health.metrics import HTTP_REFUSED
+
         self.refused[reason] = self.refused.get(reason, 0) + 1
+        HTTP_REFUSED.labels(reason).inc()
 
 
 def _headers(scope: Scope) -> dict[str, str]:

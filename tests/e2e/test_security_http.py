@@ -186,6 +186,8 @@ def test_foreign_host_is_refused_on_every_route(open_app: AppProcess, path: str)
     r = httpx.get(open_app.url + path, headers={"Host": f"evil.example:{open_app.port}"}, timeout=10)
     assert r.status_code == 421, r.text[:200]
     assert "evil.example" not in r.text
+    metrics = httpx.get(open_app.url + "/metrics", timeout=10).text
+    assert 'foundry_chat_http_refused_total{reason="host"}' in metrics
 
 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "[::1]", "app.localhost"])
