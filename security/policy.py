@@ -27,6 +27,9 @@ __all__ = [
 ]
 
 LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
+DOCKER_HOST_NAME = "host.docker.internal"
+"""How a container (Open WebUI, docs/open-webui.md) reaches the host; `.internal` is reserved for
+private use (ICANN, 2024), so no public DNS name an attacker controls can be it."""
 FORWARDING_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
 """A request carrying any of these came through a proxy: whoever sent it, it is not "local"."""
 OBSERVABILITY_PATHS = frozenset({"/readyz", "/metrics", "/openapi.json", "/docs", "/redoc"})
@@ -81,7 +84,7 @@ class HostPolicy:
 
     @classmethod
     def build(cls, allowed: Iterable[str], extra_names: Iterable[str] = ()) -> HostPolicy:
-        names = set(LOCAL_NAMES)
+        names = set(LOCAL_NAMES) | {DOCKER_HOST_NAME}
         suffixes = [".localhost"]
         try:
             own = socket.gethostname().lower().rstrip(".")

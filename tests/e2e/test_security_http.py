@@ -207,7 +207,7 @@ def _upgrade(port: int, host: str) -> bytes:
 
 def test_websocket_handshake_checks_the_host(open_app: AppProcess) -> None:
     refused = _raw(open_app.port, _upgrade(open_app.port, f"evil.example:{open_app.port}"))
-    assert refused.split(b"\r\n")[0].split(b" ")[1] in (b"421", b"403"), refused[:200]
+    assert refused.startswith(b"HTTP/1.1 421"), refused[:200]  # uvicorn offers the websocket denial response
     accepted = _raw(open_app.port, _upgrade(open_app.port, f"127.0.0.1:{open_app.port}"))
     assert accepted.startswith(b"HTTP/1.1 101"), accepted[:200]
 

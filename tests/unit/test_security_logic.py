@@ -103,6 +103,7 @@ def test_host_policy() -> None:
         "chat.example.com",
         "a.corp.example:443",
         "bind.example",
+        "host.docker.internal:8080",
         "10.1.2.3:8000",
         "[2001:db8::1]:80",
     ):
