@@ -341,3 +341,23 @@ def test_gateway_access_rules(keys: str, keyless: str, sign_in: bool, headers: d
         with pytest.raises(ApiError) as info:
             _authorize(request, settings)
         assert info.value.status == 401
+
+
+def test_every_log_line_is_scrubbed(capsys: pytest.CaptureFixture[str]) -> None:
+    """The HTTP client logs each request's URL: the filter on the handlers masks it, whoever logs."""
+    import logging
+
+    from logs import _ScrubFilter
+
+    handler = logging.StreamHandler()
+    handler.addFilter(_ScrubFilter())
+    logger = logging.getLogger("test.security.scrub")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("HTTP Request: GET %s %s", "http://u:LOGSECRET1@h/v1/models?api-key=LOGSECRET2", '"200 OK"')
+        logger.warning("bad %s %s", "format")  # a broken record is left to the formatter, not dropped by us
+    finally:
+        logger.removeHandler(handler)
+    err = capsys.readouterr().err
+    assert "LOGSECRET1" not in err and "LOGSECRET2" not in err and "http://u:***@h/v1/models?api-key=***" in err
