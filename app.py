@@ -14,6 +14,7 @@ from chainlit.input_widget import Select, Slider
 from chainlit.types import ThreadDict
 
 from config import ConfigError, available_policies, load_settings
+from security.settings import load_security_settings
 from storage import (
     Authenticator,
     FoundryDataLayer,
@@ -30,6 +31,7 @@ from storage import (
 try:
     SETTINGS = load_settings()
     STORAGE = check_auth_settings(os.environ)  # after load_settings read .env
+    SECURITY = load_security_settings(os.environ)
     ensure_local_secret(STORAGE)
     if STORAGE.db_url is not None:
         prepare_database_sync(STORAGE.db_url)  # schema, then answers a killed process left streaming
@@ -52,6 +54,7 @@ from server import (  # noqa: E402
     install_message_guard,
     install_origin_check,
     install_routes,
+    install_security,
     install_sigterm_drain,
     isolate_files_dir,
 )
@@ -83,6 +86,7 @@ if STORAGE.trusted_header is not None:
 elif STORAGE.local_mode:
     cl.header_auth_callback(AUTH.local_auth)  # one implicit user: past threads can be listed and resumed
 install_origin_check(SETTINGS.allowed_origins)
+install_security(SECURITY, sign_in=STORAGE.auth_on, allowed_origins=SETTINGS.allowed_origins)
 install_message_guard()
 delivery.install(SETTINGS.disconnect_grace)
 isolate_files_dir()
@@ -102,7 +106,7 @@ _BACKGROUND: set[asyncio.Task[None]] = set()
 
 @cl.on_app_startup
 async def _startup() -> None:
-    log.info("app: starting with %s; storage %s", SETTINGS.safe_summary(), STORAGE.summary())
+    log.info("app: starting with %s; storage %s; security %s", SETTINGS.safe_summary(), STORAGE.summary(), SECURITY.summary())
     if SETTINGS.cloud is not None and not SETTINGS.routing.privacy_guard:
         log.warning("app: PRIVACY_GUARD=off: conversations with personal data or secrets MAY be sent to the cloud")
     install_sigterm_drain(RUNTIME, SETTINGS.shutdown_grace)
@@ -115,12 +119,17 @@ async def _startup() -> None:
 def _log_gateway_status() -> None:
     from gateway import bound_to_loopback
 
-    if SETTINGS.gateway_api_keys:
-        log.info("gateway: /v1 answers requests with one of %d GATEWAY_API_KEYS", len(SETTINGS.gateway_api_keys))
-    elif bound_to_loopback():
-        log.warning("gateway: no GATEWAY_API_KEYS: /v1 answers without a key, only because the server is bound to loopback")
+    keys = len(SETTINGS.gateway_api_keys)
+    if STORAGE.auth_on:
+        log.info("gateway: /v1 answers signed-in users%s", f" and requests with one of {keys} GATEWAY_API_KEYS" if keys else "")
+        if SECURITY.gateway_keyless:
+            log.warning("gateway: GATEWAY_KEYLESS=on is ignored while users sign in: /v1 needs a key or a session")
+    elif keys:
+        log.info("gateway: /v1 answers requests with one of %d GATEWAY_API_KEYS", keys)
+    elif SECURITY.gateway_keyless and bound_to_loopback():
+        log.warning("gateway: no GATEWAY_API_KEYS: /v1 answers keyless callers on this machine (GATEWAY_KEYLESS=on)")
     else:
-        log.warning("gateway: no GATEWAY_API_KEYS and not bound to loopback: /v1 refuses every request")
+        log.warning("gateway: no GATEWAY_API_KEYS and GATEWAY_KEYLESS is off or the bind is not loopback: /v1 refuses every request")
 
 
 @cl.on_app_shutdown

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
+from security.masking import safe_url
+
 __all__ = [
     "BUNDLED_MODEL_PATH",
     "ConfigError",
@@ -184,7 +186,9 @@ class Settings:
             elif f.name == "gateway_api_keys":
                 value = f"<{len(value)} keys>"
             elif isinstance(value, CloudSettings):
-                value = {"kind": value.kind, "endpoint": value.endpoint, "model": value.model}
+                value = {"kind": value.kind, "endpoint": safe_url(value.endpoint), "model": value.model}
+            elif f.name in ("base_url", "catalog_url") and isinstance(value, str):
+                value = safe_url(value)
             elif isinstance(value, RoutingSettings):
                 value = {"policy": value.policy, "privacy_guard": value.privacy_guard}
             elif isinstance(value, Path):

@@ -15,6 +15,7 @@ import sys
 import time
 
 from config import Settings
+from security.masking import scrub
 
 __all__ = ["REQUEST_ID", "setup_logging"]
 
@@ -26,6 +27,30 @@ class _RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = REQUEST_ID.get()
         return True
+
+
+class _ScrubFilter(logging.Filter):
+    """Masks credentials in every URL a record mentions (the HTTP client logs each request's URL)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a record whose args do not fit its format: leave it to the formatter
+            return True
+        cleaned = scrub(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def _scrub_everywhere(handler: logging.Handler) -> None:
+    """Our handler, the root's and every other library logger's handlers all mask URLs."""
+    handlers = {handler, *logging.getLogger().handlers}
+    for name in _OTHER_LOGGERS:
+        handlers.update(logging.getLogger(name).handlers)
+    for h in handlers:
+        if not any(isinstance(f, _ScrubFilter) for f in h.filters):
+            h.addFilter(_ScrubFilter())
 
 
 class JsonFormatter(logging.Formatter):
@@ -59,6 +84,7 @@ def setup_logging(settings: Settings) -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"))
     ours.addHandler(handler)
+    _scrub_everywhere(handler)
     ours.setLevel(settings.log_level)
     ours.propagate = False
     ours._foundry_chat_configured = True  # type: ignore[attr-defined]

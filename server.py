@@ -12,7 +12,16 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-__all__ = ["install_message_guard", "install_origin_check", "install_routes", "install_sigterm_drain", "isolate_files_dir", "origin_allowed", "routers"]
+__all__ = [
+    "install_message_guard",
+    "install_origin_check",
+    "install_routes",
+    "install_security",
+    "install_sigterm_drain",
+    "isolate_files_dir",
+    "origin_allowed",
+    "routers",
+]
 
 
 def routers() -> list[APIRouter]:
@@ -113,6 +122,45 @@ def install_origin_check(allowed: tuple[str, ...]) -> None:
     from chainlit.server import sio
 
     sio.eio.cors_allowed_origins = lambda origin, environ: origin_allowed(origin, environ, allowed)
+
+
+def install_security(settings: Any, *, sign_in: bool, allowed_origins: tuple[str, ...] = (), app: Any = None) -> Any:
+    """Put `security.middleware.SecurityMiddleware` in front of everything (idempotent); returns its policy.
+
+    Outermost, so the Host check, the body limit and the headers cover Chainlit's routes, ours
+    and the socket.io mount alike (its websocket and polling transports included). The page's
+    inline scripts are allowed by hash, computed from the page Chainlit will serve.
+    """
+    from urllib.parse import urlsplit
+
+    import chainlit.server
+    from chainlit.config import config
+
+    from security.middleware import SecurityMiddleware, SecurityPolicy
+    from security.policy import HostPolicy, content_security_policy, inline_script_hashes, security_headers
+
+    app = chainlit.server.app if app is None else app
+    try:
+        page = chainlit.server.get_html_template(config.run.root_path or "")  # type: ignore[no-untyped-call]
+    except Exception:  # no built frontend (a bare test app): no inline scripts to allow
+        page = ""
+    csp = content_security_policy(settings.frame_ancestors, inline_script_hashes(page))
+    extra = [urlsplit(o).hostname or "" for o in allowed_origins]
+    bind = (config.run.host or "").strip("[]").lower()
+    if bind and bind not in ("0.0.0.0", "::"):
+        extra.append(bind)
+    limits = [(chainlit.server.SOCKET_IO_PATH, SOCKET_MESSAGE_BYTES)]  # socket.io polling carries whole messages
+    upload = config.features.spontaneous_file_upload
+    if upload is not None and upload.enabled:
+        limits.append(("/project/file", int((upload.max_size_mb or 500) * 1024 * 1024) + 1024 * 1024))
+    policy = SecurityPolicy(settings, HostPolicy.build(settings.allowed_hosts, extra), security_headers(csp, settings.frame_ancestors), tuple(limits), sign_in)
+    app.user_middleware[:] = [m for m in app.user_middleware if m.cls is not SecurityMiddleware]
+    from starlette.middleware import Middleware
+
+    app.user_middleware.insert(0, Middleware(SecurityMiddleware, policy=policy))
+    app.middleware_stack = None  # rebuilt on the next request (a `-w` reload may come after start)
+    app.state.security = policy
+    return policy
 
 
 def install_sigterm_drain(runtime: Any, grace: float) -> None:

@@ -54,24 +54,79 @@ def bound_to_loopback() -> bool:
         return False
 
 
-def _authorize(request: Request, settings: Settings) -> None:
-    keys = settings.gateway_api_keys
+def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    if keys:
-        if not any(hmac.compare_digest(token.encode(), key.get().encode()) for key in keys):
-            raise ApiError(
-                401,
-                "Incorrect API key provided. Pass one of GATEWAY_API_KEYS as 'Authorization: Bearer <key>'.",
-                type="invalid_request_error",
-                code="invalid_api_key",
-            )
-    elif not bound_to_loopback():
+    return header[7:].strip() if header.lower().startswith("bearer ") else ""
+
+
+def _signed_in(request: Request, token: str) -> bool:
+    """Whether the request carries a valid Chainlit login (the page's `access_token` cookie, or its JWT as bearer)."""
+    from chainlit.auth.cookie import get_token_from_cookies
+    from chainlit.auth.jwt import decode_jwt
+
+    for candidate in (get_token_from_cookies(request.cookies), token):
+        if not candidate or candidate.count(".") != 2:
+            continue
+        try:
+            decode_jwt(candidate)  # signature and expiry, with CHAINLIT_AUTH_SECRET
+        except Exception:  # noqa: S112  # any invalid token is simply not a login
+            continue
+        return True
+    return False
+
+
+def _authorize(request: Request, settings: Settings) -> None:
+    """Who may use /v1 (docs/security.md):
+
+    1. a bearer key from GATEWAY_API_KEYS, always;
+    2. with sign-in on, also the caller's signed-in session; nothing else;
+    3. with sign-in off and no keys, keyless callers only with GATEWAY_KEYLESS=on, and only when
+       they are local: server bound to loopback, loopback peer, no forwarding headers.
+    """
+    from security.middleware import SecurityPolicy, is_local_request
+
+    keys = settings.gateway_api_keys
+    token = _bearer(request)
+    if keys and token and any(hmac.compare_digest(token.encode(), key.get().encode()) for key in keys):
+        return
+    policy: SecurityPolicy | None = getattr(request.app.state, "security", None)
+    sign_in = policy.sign_in if policy is not None else False
+    if sign_in:
+        if _signed_in(request, token):
+            return
         raise ApiError(
             401,
-            "This gateway has no API keys (GATEWAY_API_KEYS) and the server is not bound to loopback, "
-            "so it refuses every request. Set GATEWAY_API_KEYS.",
-            code="gateway_keys_required",
+            "Sign in to the chat first, or pass one of GATEWAY_API_KEYS as 'Authorization: Bearer <key>'.",
+            type="invalid_request_error",
+            code="invalid_api_key" if token else "authentication_required",
+        )
+    if keys:
+        raise ApiError(
+            401,
+            "Incorrect API key provided. Pass one of GATEWAY_API_KEYS as 'Authorization: Bearer <key>'.",
+            type="invalid_request_error",
+            code="invalid_api_key",
+        )
+    keyless = policy.settings.gateway_keyless if policy is not None else False
+    if keyless and is_local_request(request.scope, bound_to_loopback()):
+        return
+    why = (
+        "it only answers keyless callers on this machine (bound to loopback, no X-Forwarded-For/Forwarded/X-Real-IP)"
+        if keyless
+        else "keyless access is off (GATEWAY_KEYLESS)"
+    )
+    raise ApiError(401, f"This gateway has no API keys (GATEWAY_API_KEYS) and {why}. Set GATEWAY_API_KEYS.", code="gateway_keys_required")
+
+
+def _require_json(request: Request) -> None:
+    """Only `application/json` bodies: a cross-site form or `text/plain` POST is refused before it is read."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json" and not (kind.startswith("application/") and kind.endswith("+json")):
+        raise ApiError(
+            415,
+            f"Content-Type must be application/json, got {kind[:60] or 'none'!r}.",
+            type="invalid_request_error",
+            code="unsupported_media_type",
         )
 
 
@@ -169,6 +224,7 @@ async def chat_completions(request: Request) -> Response:
     request_id = uuid.uuid4().hex[:12]
     try:
         _authorize(request, runtime.settings)
+        _require_json(request)
         parsed = parse_completion_request(await _read_body(request))
         entry = (await _catalog(runtime)).get(parsed.model)
         policy, local_model, _ = entry or ("local", None, "")

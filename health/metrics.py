@@ -16,6 +16,7 @@ __all__ = [
     "ERRORS",
     "FALLBACKS",
     "HELD_FRAMES",
+    "HTTP_REFUSED",
     "MESSAGES",
     "MODEL_DOWNLOAD_PROGRESS",
     "MODEL_LOAD_SECONDS",
@@ -66,4 +67,7 @@ ABANDONED_ANSWERS = Counter(
 )
 HELD_FRAMES = Counter(
     "foundry_chat_held_frames", "Answer frames held back because the browser was not reading (sent later as one)"
+)
+HTTP_REFUSED = Counter(
+    "foundry_chat_http_refused", "Requests refused before any route ran (security/), by reason: host, observability, body", ["reason"]
 )

@@ -145,7 +145,9 @@ class Draining(TurnRefused):
 
 
 def _short(text: object, limit: int = 200) -> str:
-    line = " ".join(str(text).split())
+    from security.masking import scrub  # a foreign message may quote the URL, credentials and all
+
+    line = scrub(" ".join(str(text).split()))
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from config import CloudSettings, Settings
+from security.masking import safe_url
 
 from .base import Provider
 from .foundry_engine import ProgressCallback
@@ -45,9 +46,10 @@ async def open_local(settings: Settings, on_progress: ProgressCallback) -> Local
             read_timeout=settings.read_timeout,
         )
         health = await provider.health()
-        log.info("provider: BASE_URL %s → %s", settings.base_url, "reachable" if health.ok else health.detail)
+        shown = safe_url(settings.base_url)  # the URL may carry credentials: user:pass@, ?api-key=
+        log.info("provider: BASE_URL %s → %s", shown, "reachable" if health.ok else health.detail)
         model = health.model or "the server's first model"
-        return LocalTarget(provider, f"{model} at {settings.base_url} (OpenAI-compatible)", None, None)
+        return LocalTarget(provider, f"{model} at {shown} (OpenAI-compatible)", None, None)
 
     from .foundry import FoundryLocalProvider
     from .foundry_engine import open_engine
@@ -78,7 +80,7 @@ def open_cloud(cloud: CloudSettings) -> Provider:
     else:
         client = openai.AsyncOpenAI(base_url=cloud.endpoint, api_key=key or "not-needed", timeout=timeout, max_retries=0)
         name = "cloud"
-    log.info("provider: cloud target %s at %s, model %s", cloud.kind, cloud.endpoint, cloud.model)
+    log.info("provider: cloud target %s at %s, model %s", cloud.kind, safe_url(cloud.endpoint), cloud.model)
     return OpenAICompatProvider(
         client,
         name=name,

@@ -16,6 +16,8 @@ from typing import Any
 
 import openai
 
+from security.masking import safe_url, scrub
+
 from .base import ChatMessage, ChatOptions, Chunk, Health, ModelInfo, Usage
 from .errors import EngineError, ProviderTimeout, StreamUnreadable, map_openai_errors
 
@@ -156,9 +158,9 @@ class OpenAICompatProvider:
         try:
             models = await self._fetch_models()
         except Exception as exc:
-            return Health(False, f"{self.name} unreachable: {exc}", self._default_model)
+            return Health(False, f"{self.name} unreachable: {scrub(str(exc))}", self._default_model)
         model = self._default_model or (models[0].id if models else None)
-        return Health(True, f"{self.name} at {self._client.base_url}", model, {"models": len(models)})
+        return Health(True, f"{self.name} at {safe_url(str(self._client.base_url))}", model, {"models": len(models)})
 
     async def context_window(self, model: str | None) -> int:
         return self._context_tokens

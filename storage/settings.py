@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from config import PROJECT_ROOT, ConfigError
+from security.masking import safe_url  # the one masking function, re-exported for storage's callers
 
 __all__ = [
     "DEFAULT_DB_URL",
@@ -89,14 +90,6 @@ class StorageSettings:
             "auth": "+".join(m for m, on in (("password", self.users_file), ("header", self.trusted_header)) if on)
             or ("local-history" if self.local_mode else "off"),
         }
-
-
-def safe_url(url: str) -> str:
-    """The URL with its password masked, for logs and error messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable URL>"
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:

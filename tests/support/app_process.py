@@ -54,8 +54,9 @@ class AppProcess:
 
     def start(self) -> AppProcess:
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "LITERAL_API_KEY"}}
-        # Persistence off unless a test asks for it: never the checkout's data/chat.db.
-        env.update({"PYTHONUNBUFFERED": "1", "OFFLINE_FALLBACK": "on", "CHAT_DB_URL": "off"})
+        # Persistence off unless a test asks for it: never the checkout's data/chat.db. The tests act as
+        # a developer on this machine who opted in to keyless /v1 (GATEWAY_KEYLESS, off by default).
+        env.update({"PYTHONUNBUFFERED": "1", "OFFLINE_FALLBACK": "on", "CHAT_DB_URL": "off", "GATEWAY_KEYLESS": "on"})
         env.update(self.env)
         self.proc = subprocess.Popen(
             [str(CHAINLIT), "run", "app.py", "--host", "127.0.0.1", "--port", str(self.port), "--headless"],

@@ -84,3 +84,18 @@ def test_disconnect_grace_is_seconds_or_off() -> None:
     assert load_settings({"DISCONNECT_GRACE": "OFF"}).disconnect_grace is None
     with pytest.raises(ConfigError, match="DISCONNECT_GRACE"):
         load_settings({"DISCONNECT_GRACE": "soon"})
+def test_security_settings_follow_the_same_rules() -> None:
+    """ALLOWED_HOSTS, MAX_REQUEST_BYTES, FRAME_ANCESTORS, GATEWAY_KEYLESS, METRICS_* (security/settings.py)."""
+    from security.settings import load_security_settings
+
+    s = load_security_settings({"GATEWAY_KEYLESS": " ", "MAX_REQUEST_BYTES": "", "METRICS_TOKEN": "m" * 16})
+    assert not s.gateway_keyless and s.max_request_bytes == 1_048_576  # blank means default, as everywhere
+    assert "m" * 16 not in repr(s) and "m" * 16 not in str(s.summary())
+    with pytest.raises(ConfigError, match="^MAX_REQUEST_BYTES"):
+        load_security_settings({"MAX_REQUEST_BYTES": "1e6"})
+
+
+def test_urls_with_credentials_are_masked_in_the_summary() -> None:
+    s = load_settings({"BASE_URL": "http://u:pw-secret@127.0.0.1:1/v1", "FOUNDRY_CATALOG_URL": "https://m.example/asset-gallery/v1.0/models?sig=zz"})
+    summary = str(s.safe_summary())
+    assert "pw-secret" not in summary and "sig=zz" not in summary and "sig=***" in summary
