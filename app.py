@@ -47,6 +47,9 @@ from health import metrics  # noqa: E402
 from logs import setup_logging  # noqa: E402
 from providers.base import ChatMessage, ChatOptions  # noqa: E402
 from providers.errors import ChatError, TurnRefused  # noqa: E402
+from storage.revocation import Revocations, install_revocation  # noqa: E402
+from throttle import Limits  # noqa: E402
+from throttle.hooks import install_socket_limits  # noqa: E402
 from server import (  # noqa: E402
     install_message_guard,
     install_origin_check,
@@ -61,7 +64,10 @@ RUNTIME = AppRuntime(SETTINGS)
 TURNS = TurnService(RUNTIME)
 STORE = FoundryDataLayer(STORAGE.db_url) if STORAGE.db_url is not None else None
 AUTH = Authenticator(STORAGE)
-install_routes(RUNTIME, TURNS)
+LIMITS = Limits(SETTINGS.limits)
+REVOCATIONS = Revocations(STORE)
+install_routes(RUNTIME, TURNS, limits=LIMITS)
+install_revocation(REVOCATIONS)
 if STORE is not None:
     RUNTIME.health_checks["storage"] = STORE.check  # /readyz: 503 while database writes fail
 
@@ -81,6 +87,7 @@ elif STORAGE.local_mode:
     cl.header_auth_callback(AUTH.local_auth)  # one implicit user: past threads can be listed and resumed
 install_origin_check(SETTINGS.allowed_origins)
 install_message_guard()
+install_socket_limits(LIMITS)  # after the message guard: it wraps the guarded handlers
 isolate_files_dir()
 
 AUTHOR = "Assistant"
@@ -106,6 +113,7 @@ async def _startup() -> None:
     RUNTIME.start()
     if STORE is not None:  # the lease that keeps another process's start-up sweep off our live answers
         _BACKGROUND.add(asyncio.create_task(run_heartbeat(STORE), name="storage-heartbeat"))
+        _BACKGROUND.add(asyncio.create_task(REVOCATIONS.keep_loading(), name="signed-out-tokens"))
 
 
 def _log_gateway_status() -> None:

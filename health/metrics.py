@@ -14,15 +14,20 @@ __all__ = [
     "CHATS",
     "ERRORS",
     "FALLBACKS",
+    "LIMIT",
+    "LIMIT_REFUSALS",
+    "LOGIN_ATTEMPTS",
     "MESSAGES",
     "MODEL_DOWNLOAD_PROGRESS",
     "MODEL_LOAD_SECONDS",
+    "OPEN_SESSIONS",
     "PRIVACY_FINDINGS",
     "PRIVACY_SCAN_SECONDS",
     "PRIVACY_VERDICTS",
     "ROUTE_DECISIONS",
     "TOKENS_PER_SECOND",
     "TTFT_SECONDS",
+    "V1_IN_FLIGHT",
 ]
 
 CHATS = Counter("foundry_chat_chats", "Chat sessions started")
@@ -59,3 +64,15 @@ PRIVACY_SCAN_SECONDS = Histogram(
     "Time the privacy guard added to a turn",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3),
 )
+
+# Limits (docs/limits.md): the configured values, what is in use, and what was refused.
+LIMIT = Gauge("foundry_chat_limit", "A configured limit (0: off)", ["limit"])
+LIMIT_REFUSALS = Counter(
+    "foundry_chat_limit_refusals",
+    "Requests refused by a limit: login_account, login_address, login_concurrent, sessions_per_client, "
+    "chat_busy, v1_concurrency",
+    ["limit"],
+)
+LOGIN_ATTEMPTS = Counter("foundry_chat_login_attempts", "Password sign-ins checked against a hash, by result", ["result"])
+OPEN_SESSIONS = Gauge("foundry_chat_open_sessions", "Chat sessions (socket.io connections) open right now")
+V1_IN_FLIGHT = Gauge("foundry_chat_v1_in_flight", "/v1/chat/completions requests being answered right now")

@@ -19,6 +19,7 @@ PACKAGES = [
     "health",
     "gateway",
     "storage",
+    "throttle",
     "webgpu",
 ]
 
