@@ -27,7 +27,21 @@ from storage.users import normalize_name
 __all__ = ["login_key", "router"]
 
 log = logging.getLogger("foundry_chat.storage")
-router = APIRouter()
+
+
+class _ChainlitOverrides:
+    """Chainlit's app's `dependency_overrides`, looked up per request. Our routes are moved onto its
+    app without `include_router`, which is what normally hands them the overrides; without this,
+    storage.guard's override of `get_current_user` (the caller the data layer checks) is skipped."""
+
+    @property
+    def dependency_overrides(self) -> dict[Any, Any]:
+        from chainlit.server import app
+
+        return app.dependency_overrides
+
+
+router = APIRouter(dependency_overrides_provider=_ChainlitOverrides())
 CurrentUser = Annotated[Any, Depends(get_current_user)]
 NOT_FOUND = {"detail": "Not found"}
 
