@@ -16,8 +16,11 @@ from limits.strategies import MovingWindowRateLimiter
 
 __all__ = ["CONCURRENT_CHECKS_PER_ADDRESS", "InFlight", "LoginThrottle", "LoginVerdict"]
 
-CONCURRENT_CHECKS_PER_ADDRESS = 2
-"""Password checks one client address may have running at once; further attempts get 429 at once."""
+CONCURRENT_CHECKS_PER_ADDRESS = 1
+"""Password checks one client address may have running at once; further attempts get 429 at once.
+
+One: the app runs two checks at a time (storage.auth.MAX_CONCURRENT_CHECKS), so a flooding address
+always leaves one free for everybody else; a browser signs in once at a time anyway."""
 
 
 class InFlight:

@@ -106,7 +106,7 @@ async def test_a_flood_of_bad_sign_ins_is_refused_before_hashing_and_spares_othe
 
         statuses = await asyncio.gather(*(guess(i) for i in range(40)))
     assert sorted(set(statuses)) == [401, 429], statuses
-    # At most CONCURRENT_CHECKS_PER_ADDRESS (2) hashed at a time, and never more than the address's 5 failures:
+    # At most CONCURRENT_CHECKS_PER_ADDRESS (1) hashed at a time, and never more than the address's 5 failures:
     assert statuses.count(401) <= 5, statuses
     assert metric(app, "foundry_chat_limit_refusals_total", limit="login_concurrent") >= 1
     later = [sign_in(app, f"later{i}", "wrong-password", flood).status_code for i in range(6)]
