@@ -50,6 +50,9 @@ from health import metrics  # noqa: E402
 from logs import setup_logging  # noqa: E402
 from providers.base import ChatMessage, ChatOptions  # noqa: E402
 from providers.errors import ChatError, TurnRefused  # noqa: E402
+from storage.revocation import Revocations, install_revocation  # noqa: E402
+from throttle import Limits  # noqa: E402
+from throttle.hooks import install_socket_limits  # noqa: E402
 from server import (  # noqa: E402
     install_message_guard,
     install_origin_check,
@@ -67,7 +70,10 @@ STORE = (
     FoundryDataLayer(STORAGE.db_url, max_message_chars=SETTINGS.max_input_chars) if STORAGE.db_url is not None else None
 )
 AUTH = Authenticator(STORAGE)
-install_routes(RUNTIME, TURNS)
+LIMITS = Limits(SETTINGS.limits)
+REVOCATIONS = Revocations(STORE)
+install_routes(RUNTIME, TURNS, limits=LIMITS)
+install_revocation(REVOCATIONS)
 if STORE is not None:
     RUNTIME.health_checks["storage"] = STORE.check  # /readyz: 503 while database writes fail
 
@@ -89,6 +95,7 @@ install_origin_check(SETTINGS.allowed_origins)
 install_security(SECURITY, sign_in=STORAGE.auth_on, allowed_origins=SETTINGS.allowed_origins)
 install_message_guard()
 delivery.install(SETTINGS.disconnect_grace)
+install_socket_limits(LIMITS)  # after the message guard: it wraps the guarded handlers
 isolate_files_dir()
 
 AUTHOR = "Assistant"
@@ -114,6 +121,7 @@ async def _startup() -> None:
     RUNTIME.start()
     if STORE is not None:  # the lease that keeps another process's start-up sweep off our live answers
         _BACKGROUND.add(asyncio.create_task(run_heartbeat(STORE), name="storage-heartbeat"))
+        _BACKGROUND.add(asyncio.create_task(REVOCATIONS.keep_loading(), name="signed-out-tokens"))
 
 
 def _log_gateway_status() -> None:

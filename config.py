@@ -20,6 +20,7 @@ from security.masking import safe_url
 __all__ = [
     "BUNDLED_MODEL_PATH",
     "ConfigError",
+    "LimitSettings",
     "Secret",
     "Settings",
     "available_policies",
@@ -130,6 +131,22 @@ class RoutingSettings:
 
 
 @dataclass(frozen=True)
+class LimitSettings:
+    """What one client may take (docs/limits.md). 0 turns a limit off."""
+
+    login_failures: int = 10
+    """Failed sign-ins per account within `login_window` before 429 (`LIMIT_LOGIN_FAILURES`)."""
+    login_failures_per_address: int = 50
+    """Failed sign-ins per client address within `login_window` (`LIMIT_LOGIN_FAILURES_PER_ADDRESS`)."""
+    login_window: float = 900.0
+    """Seconds a failed sign-in counts against its account and address (`LIMIT_LOGIN_WINDOW`)."""
+    sessions_per_client: int = 100
+    """Open chat sessions (socket.io connections) per client address (`LIMIT_SESSIONS_PER_CLIENT`)."""
+    v1_concurrency: int = 16
+    """Concurrent `/v1/chat/completions` requests per API key or client (`LIMIT_V1_CONCURRENCY`)."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the app is configured with. Built once by `load_settings`."""
 
@@ -175,6 +192,7 @@ class Settings:
     """Bearer keys for the OpenAI-compatible gateway (`GATEWAY_API_KEYS`, comma-separated)."""
     cloud: CloudSettings | None = None
     routing: RoutingSettings = RoutingSettings()
+    limits: LimitSettings = LimitSettings()
 
     def safe_summary(self) -> dict[str, object]:
         """The settings as loggable values: secrets masked, paths as strings."""
@@ -405,6 +423,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         gateway_api_keys=_keys(env, "GATEWAY_API_KEYS"),
         cloud=cloud,
         routing=_routing(env, cloud is not None),
+        limits=_limits(env),
     )
 
 
@@ -474,4 +493,16 @@ def _routing(env: Mapping[str, str], has_cloud: bool) -> RoutingSettings:
         backoff_max=_float(env, "ROUTER_BACKOFF_MAX", 2.0, 0.0, 600.0),
         breaker_failures=_int(env, "BREAKER_FAILURES", 3, 1, 1000) or 3,
         breaker_cooldown=_float(env, "BREAKER_COOLDOWN", 30.0, 0.1, 86_400.0),
+    )
+
+
+def _limits(env: Mapping[str, str]) -> LimitSettings:
+    d = LimitSettings()
+    return LimitSettings(
+        login_failures=_int(env, "LIMIT_LOGIN_FAILURES", d.login_failures, 0, 1_000_000) or 0,
+        login_failures_per_address=_int(env, "LIMIT_LOGIN_FAILURES_PER_ADDRESS", d.login_failures_per_address, 0, 1_000_000)
+        or 0,
+        login_window=_float(env, "LIMIT_LOGIN_WINDOW", d.login_window, 1.0, 86_400.0),
+        sessions_per_client=_int(env, "LIMIT_SESSIONS_PER_CLIENT", d.sessions_per_client, 0, 1_000_000) or 0,
+        v1_concurrency=_int(env, "LIMIT_V1_CONCURRENCY", d.v1_concurrency, 0, 100_000) or 0,
     )

@@ -28,8 +28,9 @@ def routers() -> list[APIRouter]:
     """Every router the app serves besides Chainlit's own."""
     from gateway import router as gateway_router
     from health.routes import router as health_router
+    from storage.auth_routes import router as auth_router
 
-    found: list[APIRouter] = [health_router, gateway_router]
+    found: list[APIRouter] = [health_router, gateway_router, auth_router]
     try:
         import webgpu
 
@@ -39,10 +40,12 @@ def routers() -> list[APIRouter]:
     return found
 
 
-def install_routes(runtime: Any, turns: Any = None, app: FastAPI | None = None) -> None:
+def install_routes(runtime: Any, turns: Any = None, app: FastAPI | None = None, limits: Any = None) -> None:
     """Serve our routes on `app` (Chainlit's by default), ahead of its page; their state goes on `app.state`."""
     from chat.turn import TurnService
+    from config import LimitSettings
     from health.routes import ReadyCache
+    from throttle import Limits
 
     if app is None:
         from chainlit.server import app as chainlit_app
@@ -51,6 +54,7 @@ def install_routes(runtime: Any, turns: Any = None, app: FastAPI | None = None) 
     app.state.runtime = runtime
     app.state.turns = turns if turns is not None else TurnService(runtime)
     app.state.ready_cache = ReadyCache()
+    app.state.limits = limits if limits is not None else Limits(getattr(runtime.settings, "limits", LimitSettings()))
     ours = []
     for router in routers():
         for route in router.routes:

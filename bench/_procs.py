@@ -63,6 +63,9 @@ class BenchApp(AppProcess):
                 "OFFLINE_FALLBACK": "on",
                 "CHAT_DB_URL": "off",
                 "CHAINLIT_APP_ROOT": str(self.app_root),
+                # Every load test connects from 127.0.0.1: lift the per-client caps (docs/limits.md).
+                "LIMIT_SESSIONS_PER_CLIENT": "100000",
+                "LIMIT_V1_CONCURRENCY": "0",
             }
         )
         env.update(self.env)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from providers.errors import (
     AuthenticationFailed,
+    Busy,
     ChatError,
     ContextTooLong,
     Draining,
@@ -177,6 +178,7 @@ ERRORS: dict[type[ChatError], ErrorRow] = {
     TurnRefused: ErrorRow(str, 503, "server_error", "refused", str),
     InputRejected: ErrorRow(str, 400, "invalid_request_error", "invalid_input", str, "messages"),
     NotReady: ErrorRow(_not_ready, 503, "server_error", "not_ready", _said("no model is ready: ")),
+    Busy: ErrorRow(str, 429, "rate_limit_error", "too_many_concurrent_requests", str),
     Draining: ErrorRow(
         lambda e: _DRAINING, 503, "server_error", "draining", lambda e: "the server is shutting down; retry shortly"
     ),

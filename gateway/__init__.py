@@ -8,12 +8,14 @@ back in `x-route-*` headers. Errors use OpenAI's JSON shape and status codes.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 import json
 import logging
 import time
 import uuid
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -21,11 +23,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
 
 from chat.turn import Turn, TurnService
 from config import Settings, available_policies
 from providers.base import ChatOptions, Chunk
-from providers.errors import ChatError
+from providers.errors import Busy, ChatError
 from routing.decision import Decision
 
 from .errors import ApiError, error_response, from_chat_error, sse_error
@@ -130,6 +133,43 @@ def _require_json(request: Request) -> None:
         )
 
 
+class _Slot:
+    """One of the caller's LIMIT_V1_CONCURRENCY places, held until the answer is sent.
+
+    Freed once, by whichever comes first: the end of the answer, the response's background task,
+    or the slot being garbage-collected (a response that never started still frees its place).
+    """
+
+    def __init__(self, request: Request) -> None:
+        from health import metrics
+        from throttle import client_address
+
+        limits = getattr(request.app.state, "limits", None)
+        header = request.headers.get("authorization", "")
+        # Keyed by a digest of the bearer key (never the key itself), else by the client's address.
+        key = "key:" + hashlib.sha256(header.encode()).hexdigest()[:16] if header else "addr:" + client_address(request.scope)
+        if limits is not None and not limits.v1.try_acquire(key):
+            metrics.LIMIT_REFUSALS.labels("v1_concurrency").inc()
+            raise Busy(
+                f"Too many concurrent requests for this API key (limit {limits.v1.cap}, LIMIT_V1_CONCURRENCY); "
+                "retry when one of them has finished."
+            )
+        if limits is not None:
+            metrics.V1_IN_FLIGHT.inc()
+        self._free = weakref.finalize(self, _free_slot, limits, key)
+
+    def release(self) -> None:
+        self._free()
+
+
+def _free_slot(limits: Any, key: str) -> None:
+    if limits is not None:
+        from health import metrics
+
+        limits.v1.release(key)
+        metrics.V1_IN_FLIGHT.dec()
+
+
 @dataclass(slots=True)
 class _Answer:
     """One answer in flight: the turn's stream after its first chunk, and the response identity."""
@@ -222,9 +262,11 @@ async def chat_completions(request: Request) -> Response:
     runtime = _runtime(request)
     turns: TurnService = request.app.state.turns
     request_id = uuid.uuid4().hex[:12]
+    slot: _Slot | None = None
     try:
         _authorize(request, runtime.settings)
         _require_json(request)
+        slot = _Slot(request)
         parsed = parse_completion_request(await _read_body(request))
         entry = (await _catalog(runtime)).get(parsed.model)
         policy, local_model, _ = entry or ("local", None, "")
@@ -247,21 +289,58 @@ async def chat_completions(request: Request) -> Response:
             await stream.aclose()
             raise
     except ApiError as exc:
+        if slot is not None:
+            slot.release()
         return error_response(exc, {"x-request-id": request_id})
     except ChatError as exc:
+        if slot is not None:
+            slot.release()
         log.warning("gateway %s: %s: %s", request_id, type(exc).__name__, exc)
-        return error_response(from_chat_error(exc), {"x-request-id": request_id})
+        headers = {"x-request-id": request_id}
+        if isinstance(exc, Busy):
+            headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+        return error_response(from_chat_error(exc), headers)
+    except BaseException:
+        if slot is not None:
+            slot.release()
+        raise
 
+    assert slot is not None
+    try:
+        return await _respond(turn, stream, first, parsed, slot)
+    except BaseException:
+        slot.release()
+        raise
+
+
+async def _respond(
+    turn: Turn, stream: AsyncGenerator[Chunk, None], first: Chunk, parsed: CompletionRequest, slot: _Slot
+) -> Response:
     decision = turn.decision
     headers = _route_headers(turn)
     model = (decision.model if decision else None) or parsed.model
     answer = _Answer(turn, stream, first, parsed, f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), model)
-    log.info("gateway %s: %s → %s", request_id, parsed.model, decision.route_line() if decision else "?")
+    log.info("gateway %s: %s → %s", turn.request_id, parsed.model, decision.route_line() if decision else "?")
     if not parsed.stream:
-        return await _complete(answer, headers)
+        try:
+            return await _complete(answer, headers)
+        finally:
+            slot.release()
     return StreamingResponse(
-        _sse(answer), media_type="text/event-stream", headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        _released(_sse(answer), slot),
+        media_type="text/event-stream",
+        headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        background=BackgroundTask(slot.release),  # a backstop: a response never iterated still frees its slot
     )
+
+
+async def _released(body: AsyncIterator[str], slot: _Slot) -> AsyncIterator[str]:
+    """`body`, then the caller's concurrency slot freed, however the stream ends (a client gone too)."""
+    try:
+        async for piece in body:
+            yield piece
+    finally:
+        slot.release()
 
 
 def _unknown_model(model: str, catalog: dict[str, tuple[str, str | None, str]]) -> ApiError:

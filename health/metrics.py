@@ -17,15 +17,20 @@ __all__ = [
     "FALLBACKS",
     "HELD_FRAMES",
     "HTTP_REFUSED",
+    "LIMIT",
+    "LIMIT_REFUSALS",
+    "LOGIN_ATTEMPTS",
     "MESSAGES",
     "MODEL_DOWNLOAD_PROGRESS",
     "MODEL_LOAD_SECONDS",
+    "OPEN_SESSIONS",
     "PRIVACY_FINDINGS",
     "PRIVACY_SCAN_SECONDS",
     "PRIVACY_VERDICTS",
     "ROUTE_DECISIONS",
     "TOKENS_PER_SECOND",
     "TTFT_SECONDS",
+    "V1_IN_FLIGHT",
 ]
 
 CHATS = Counter("foundry_chat_chats", "Chat sessions started")
@@ -71,3 +76,15 @@ HELD_FRAMES = Counter(
 HTTP_REFUSED = Counter(
     "foundry_chat_http_refused", "Requests refused before any route ran (security/), by reason: host, observability, body", ["reason"]
 )
+
+# Limits (docs/limits.md): the configured values, what is in use, and what was refused.
+LIMIT = Gauge("foundry_chat_limit", "A configured limit (0: off)", ["limit"])
+LIMIT_REFUSALS = Counter(
+    "foundry_chat_limit_refusals",
+    "Requests refused by a limit: login_account, login_address, login_concurrent, sessions_per_client, "
+    "chat_busy, v1_concurrency",
+    ["limit"],
+)
+LOGIN_ATTEMPTS = Counter("foundry_chat_login_attempts", "Password sign-ins checked against a hash, by result", ["result"])
+OPEN_SESSIONS = Gauge("foundry_chat_open_sessions", "Chat sessions (socket.io connections) open right now")
+V1_IN_FLIGHT = Gauge("foundry_chat_v1_in_flight", "/v1/chat/completions requests being answered right now")

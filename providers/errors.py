@@ -14,7 +14,8 @@
     └── TurnRefused                the turn was not started (chat/turn.py's gate)
         ├── InputRejected          the user's text cannot be sent: empty, too long, invalid characters
         ├── NotReady               no model is up yet (starting, or it failed to start)
-        └── Draining               the server is shutting down and takes no new turns
+        ├── Draining               the server is shutting down and takes no new turns
+        └── Busy                   a concurrency limit is reached: one answer per chat, LIMIT_V1_CONCURRENCY per key
 
 `ConfigError` (config.py) is apart: it is the operator's mistake, reported once at startup.
 What each class reads as, in the chat and over /v1 (user text, HTTP status, OpenAI error code),
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AuthenticationFailed",
+    "Busy",
     "ChatError",
     "ContextTooLong",
     "Draining",
@@ -142,6 +144,14 @@ class NotReady(TurnRefused):
 class Draining(TurnRefused):
     def __init__(self, message: str = "shutting down: finishing running answers") -> None:
         super().__init__(message, provider="runtime")
+
+
+class Busy(TurnRefused):
+    """A limit on concurrent work is reached (docs/limits.md); `retry_after` is a hint in seconds."""
+
+    def __init__(self, message: str, *, retry_after: float = 1.0) -> None:
+        super().__init__(message, provider="limits")
+        self.retry_after = retry_after
 
 
 def _short(text: object, limit: int = 200) -> str:

@@ -5,7 +5,8 @@
     printf '%s\n' "$PASSWORD" | scripts/add_user.py NAME   # or reads one line from a pipe
 
 The file is AUTH_USERS_FILE (from the environment or .env), or --file PATH. It is created with
-mode 0600 if missing. Names are case-insensitive; passwords are 8 to 1024 characters.
+mode 0600 if missing. Names are case-insensitive; passwords are 8 to 1024 characters. Both are
+normalised as sign-in normalises them (storage/users.py: RFC 8265).
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from storage.users import UsersFileError, add_or_update_user, check_password, normalize_name  # noqa: E402
+from storage.users import (  # noqa: E402
+    UsersFileError,
+    add_or_update_user,
+    check_password,
+    normalize_name,
+    normalize_password,
+)
 
 
 def _read_password() -> str:
@@ -55,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         name = normalize_name(args.name)
         password = _read_password()
-        check_password(password.rstrip("\r"))
+        check_password(normalize_password(password.rstrip("\r")))  # as stored and as checked at sign-in
         created = add_or_update_user(path, name, password.rstrip("\r"))
     except (ValueError, UsersFileError) as exc:
         print(f"add_user: {exc}", file=sys.stderr)

@@ -8,7 +8,7 @@ here only decide who logs in:
   takes ~0.2 s of CPU and 64 MiB), at most `MAX_CONCURRENT_CHECKS` at a time.
 - `header_auth(headers)`: `AUTH_TRUSTED_HEADER` names the header an authenticating proxy sets. Only
   safe behind a proxy that strips that header from client requests: anyone who can reach the app
-  directly can send it and be anyone.
+  directly can send it and be anyone. A request carrying it twice is refused (401).
 - `local_auth(headers)`: auth off, persistence on. Everyone who can reach the app is the single
   local user, so their threads can be listed and resumed. Chainlit needs a JWT secret for that;
   `ensure_local_secret` makes one and keeps it (mode 0600) so logins survive restarts.
@@ -113,7 +113,14 @@ class Authenticator:
     async def header_auth(self, headers: Mapping[str, str]) -> cl.User | None:
         if self.settings.trusted_header is None:
             return None
-        raw = headers.get(self.settings.trusted_header)
+        name_of = self.settings.trusted_header
+        getlist = getattr(headers, "getlist", None)
+        copies = getlist(name_of) if getlist is not None else [v for v in [headers.get(name_of)] if v is not None]
+        if len(copies) > 1:
+            # The proxy set one copy and the client sent another: which one is the proxy's is unknowable.
+            log.warning("storage: refused a sign-in carrying %s %d times", name_of, len(copies))
+            return None
+        raw = copies[0] if copies else None
         if not raw:
             return None
         try:

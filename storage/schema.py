@@ -146,6 +146,11 @@ TABLES["app_processes"] = (  # storage/lease.py: which processes are alive, so a
     Column("heartbeatAt", "int"),
 )
 
+TABLES["revoked_tokens"] = (  # storage/revocation.py: signed-out login tokens, until they expire
+    Column("digest", "id", "PRIMARY KEY"),
+    Column("expiresAt", "int", "NOT NULL"),
+)
+
 INDEXES = (
     'CREATE INDEX IF NOT EXISTS "ix_threads_userId" ON threads ("userId")',
     'CREATE INDEX IF NOT EXISTS "ix_steps_threadId" ON steps ("threadId", "createdAt")',

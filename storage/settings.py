@@ -1,5 +1,8 @@
 """Persistence and authentication settings: `CHAT_DB_URL`, `AUTH_USERS_FILE`, `AUTH_TRUSTED_HEADER`.
 
+Both sign-in modes at once (`AUTH_HEADER_AND_PASSWORD=on`) must be asked for: with both set, anyone
+who can send the header is signed in without a password.
+
 Read once at startup, like `config.load_settings`; a bad value raises `ConfigError` whose message
 is one line naming the variable. Two variables are refused outright, because Chainlit reads them
 itself and would silently change where chats go:
@@ -37,6 +40,7 @@ LOCAL_USER = "local"
 """The one user of single-user local mode (auth off): every visitor is this user."""
 MIN_SECRET_CHARS = 32
 _OFF = {"off", "none", "false", "0", "disabled"}
+_ON = {"on", "true", "1", "yes"}
 _HEADER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
 _FORBIDDEN_HEADERS = {
     "cookie",
@@ -144,8 +148,16 @@ def load_storage_settings(env: Mapping[str, str]) -> StorageSettings:
             "AUTH_TRUSTED_HEADER must be the name of the header your proxy sets, such as X-Forwarded-User, "
             f"got {header[:40]!r}"
         )
+    both_raw = (_get(env, "AUTH_HEADER_AND_PASSWORD") or "off").lower()
+    if both_raw not in _OFF | _ON:
+        raise ConfigError(f"AUTH_HEADER_AND_PASSWORD must be on or off, got {both_raw[:40]!r}")
+    if users_file is not None and header is not None and both_raw in _OFF:
+        raise ConfigError(
+            "AUTH_USERS_FILE and AUTH_TRUSTED_HEADER are both set: whoever sends the header is signed in "
+            "without a password. Unset one, or set AUTH_HEADER_AND_PASSWORD=on if both are meant"
+        )
     local_raw = (_get(env, "LOCAL_HISTORY") or "off").lower()
-    if local_raw not in _OFF | {"on", "true", "1", "yes"}:
+    if local_raw not in _OFF | _ON:
         raise ConfigError(f"LOCAL_HISTORY must be on or off, got {local_raw[:40]!r}")
     return StorageSettings(
         db_url=db_url, users_file=users_file, trusted_header=header, local_history=local_raw not in _OFF

@@ -3,8 +3,17 @@
     {"version": 1,
      "users": {"alice": {"hash": "$argon2id$v=19$m=65536,t=3,p=4$…", "created_at": "…", "updated_at": "…"}}}
 
-Names are case-insensitive (stored lowercase): letters, digits and `._@+-`, starting with a letter
-or digit, at most 128 characters (an e-mail address fits). Passwords: 8 to 1024 characters.
+Names are case-insensitive: letters, digits and `._@+-`, starting with a letter or digit, at most
+128 characters (an e-mail address fits). Both name and password are normalised as RFC 8265
+(PRECIS) does for user names and passwords, at sign-in and in `scripts/add_user.py` alike:
+
+- a name: NFKC (full-width `ａｌｉｃｅ` is `alice`; the Kelvin sign U+212A *is* K, canonically),
+  then case-folded (`ALICE`, `Alice` are `alice`), then checked against the ASCII pattern above;
+- a password: non-ASCII spaces become U+0020, then NFC (`é` typed as one character or as `e` and a
+  combining accent is the same password), no case folding. Passwords: 8 to 1024 characters.
+
+Hashes stored before passwords were normalised keep working: when the normalised password does not
+match and differs from what was typed, the typed form is tried too.
 Hashes come from argon2-cffi (Argon2id, its RFC 9106 low-memory profile: 64 MiB, 3 passes), each
 with its own random salt. The file is re-read when it changes, so `scripts/add_user.py` takes
 effect without a restart; it is written atomically (temporary file + rename) under a lock.
@@ -19,6 +28,7 @@ import os
 import re
 import tempfile
 import threading
+import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +46,7 @@ __all__ = [
     "check_password",
     "load_users",
     "normalize_name",
+    "normalize_password",
 ]
 
 MIN_PASSWORD_CHARS = 8
@@ -51,12 +62,18 @@ class UsersFileError(Exception):
 
 def normalize_name(name: str) -> str:
     """The stored form of a user name; ValueError (one line) when it is not acceptable."""
-    candidate = name.strip().lower() if isinstance(name, str) else ""
+    candidate = unicodedata.normalize("NFKC", name).strip().casefold() if isinstance(name, str) else ""
     if not _NAME.match(candidate):
         raise ValueError(
             "user names are 1-128 characters: letters, digits and . _ @ + -, starting with a letter or digit"
         )
     return candidate
+
+
+def normalize_password(password: str) -> str:
+    """RFC 8265 OpaqueString: non-ASCII spaces to U+0020, then NFC."""
+    spaced = "".join(" " if unicodedata.category(c) == "Zs" else c for c in password)
+    return unicodedata.normalize("NFC", spaced)
 
 
 def check_password(password: str) -> None:
@@ -123,6 +140,7 @@ def _write_atomic(path: Path, data: dict[str, Any]) -> None:
 def add_or_update_user(path: Path, name: str, password: str) -> bool:
     """Add `name` or replace its password; True when the user is new. ValueError / UsersFileError."""
     user = normalize_name(name)
+    password = normalize_password(password)
     check_password(password)
     hashed = _HASHER.hash(password)
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -171,9 +189,15 @@ class UserStore:
         hashed = str(entry["hash"]) if entry else self._dummy_hash()
         if not isinstance(password, str) or len(password) > MAX_PASSWORD_CHARS:
             password = ""
-        ok: bool
-        try:
-            ok = _HASHER.verify(hashed, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            ok = False
+        normal = normalize_password(password)
+        ok = _matches(hashed, normal)
+        if not ok and entry is not None and normal != password:
+            ok = _matches(hashed, password)  # a hash made before passwords were normalised
         return bool(ok and entry is not None)
+
+
+def _matches(hashed: str, password: str) -> bool:
+    try:
+        return bool(_HASHER.verify(hashed, password))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False

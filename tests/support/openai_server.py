@@ -47,6 +47,8 @@ class Behaviour:
     models: list[str] = field(default_factory=lambda: ["test-model", "test-model-2"])
     echo: bool = False
     """Reply with the last user message (lets tests see what context reached the model)."""
+    gate: threading.Event | None = None
+    """Hold every request (after recording it) until this event is set: requests in flight on demand."""
 
 
 @dataclass
@@ -132,6 +134,8 @@ class OpenAIServer:
             return web.json_response({"error": {"message": "bad json", "type": "invalid_request_error"}}, status=400)
         record = Received("/v1/chat/completions", body, dict(request.headers))
         self.received.append(record)
+        while b.gate is not None and not b.gate.is_set():
+            await asyncio.sleep(0.01)
         if b.status is not None and (b.fail_times is None or b.fail_times > 0):
             if b.fail_times is not None:
                 b.fail_times -= 1

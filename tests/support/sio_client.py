@@ -63,10 +63,14 @@ class Turn:
 
 
 class ChatClient:
-    def __init__(self, base_url: str, *, origin: str | None = None, cookies: str | None = None) -> None:
+    def __init__(
+        self, base_url: str, *, origin: str | None = None, cookies: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         self.base_url = base_url
         self.origin = origin
         self.cookies = cookies
+        self.headers = dict(headers or {})
+        """Sent with the handshake, e.g. X-Forwarded-For to connect as another client address."""
         self.session_id = str(uuid.uuid4())
         self.sio = socketio.AsyncClient(reconnection=False)
         self.turn = Turn()
@@ -136,7 +140,7 @@ class ChatClient:
     async def connect(self, timeout: float = 30.0, *, chat_start: bool = True) -> Turn:
         """Connect as the page does; wait for `on_chat_start` to finish (`chat_start=False`: for apps
         without one, wait only for the server to acknowledge the connection)."""
-        headers = {}
+        headers = dict(self.headers)
         if self.origin:
             headers["Origin"] = self.origin
         if self.cookies:

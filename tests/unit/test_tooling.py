@@ -20,6 +20,7 @@ PACKAGES = [
     "gateway",
     "storage",
     "security",
+    "throttle",
     "webgpu",
 ]
 
