@@ -99,6 +99,8 @@ _BACKGROUND: set[asyncio.Task[None]] = set()
 @cl.on_app_startup
 async def _startup() -> None:
     log.info("app: starting with %s; storage %s", SETTINGS.safe_summary(), STORAGE.summary())
+    if note := STORAGE.history_note():
+        log.warning("storage: history off: %s", note)
     if SETTINGS.cloud is not None and not SETTINGS.routing.privacy_guard:
         log.warning("app: PRIVACY_GUARD=off: conversations with personal data or secrets MAY be sent to the cloud")
     install_sigterm_drain(RUNTIME, SETTINGS.shutdown_grace)
