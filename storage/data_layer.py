@@ -224,7 +224,7 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         params: dict[str, Any] = {"user_id": user_id}
         ranked: list[str] | None = None
         if filters.search:  # full-text, best match first (storage/search.py)
-            ranked = await ranked_thread_ids(self, user_id, filters.search, self.user_thread_limit)
+            ranked = await ranked_thread_ids(self, user_id, filters.search, self.user_thread_limit or 1000)
             params.update({f"s{i}": thread_id for i, thread_id in enumerate(ranked)})
             where.append(f'AND t."id" IN ({", ".join(f":s{i}" for i in range(len(ranked))) or "NULL"})')
         if filters.feedback is not None:
