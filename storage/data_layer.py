@@ -41,7 +41,7 @@ from storage.guard import caller
 from storage.health import PersistenceError, StorageHealth
 from storage.sanitize import sanitize_session_metadata
 from storage.schema import create_engine_for
-from storage.search import ranked_thread_ids
+from storage.search import ranked_page, ranked_thread_ids
 
 __all__ = ["FoundryDataLayer", "IsolationError", "PersistenceError"]
 
@@ -222,9 +222,18 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
             raise ValueError("userId is required")
         where: list[str] = ['WHERE t."userId" = :user_id']
         params: dict[str, Any] = {"user_id": user_id}
-        ranked: list[str] | None = None
-        if filters.search:  # full-text, best match first (storage/search.py)
+        if filters.search:  # full-text, best match first, one page loaded (storage/search.py)
             ranked = await ranked_thread_ids(self, user_id, filters.search, self.user_thread_limit or 1000)
+            if filters.feedback is None:
+                page, more = await ranked_page(self, ranked, pagination.cursor, pagination.first)
+                return PaginatedResponse(
+                    pageInfo=PageInfo(
+                        hasNextPage=more,
+                        startCursor=page[0]["id"] if page else None,
+                        endCursor=page[-1]["id"] if page else None,
+                    ),
+                    data=page,
+                )
             params.update({f"s{i}": thread_id for i, thread_id in enumerate(ranked)})
             where.append(f'AND t."id" IN ({", ".join(f":s{i}" for i in range(len(ranked))) or "NULL"})')
         if filters.feedback is not None:
@@ -233,9 +242,6 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
                 'AND EXISTS (SELECT 1 FROM feedbacks f2 WHERE f2."threadId" = t."id" AND f2."value" = :feedback)'
             )
         threads = await self._load_threads(" ".join(where), params, with_steps=False)
-        if ranked is not None:
-            order = {thread_id: i for i, thread_id in enumerate(ranked)}
-            threads.sort(key=lambda t: order[t["id"]])
         start = 0
         if pagination.cursor:
             start = next((i + 1 for i, t in enumerate(threads) if t["id"] == pagination.cursor), 0)

@@ -25,9 +25,11 @@ import unicodedata
 from typing import Any
 
 from sqlalchemy import text
+
+from storage import _rows as rows
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["MAX_QUERY_CHARS", "MAX_TERMS", "ensure_search_on", "query_terms", "ranked_thread_ids"]
+__all__ = ["MAX_QUERY_CHARS", "MAX_TERMS", "ensure_search_on", "query_terms", "ranked_page", "ranked_thread_ids"]
 
 MAX_QUERY_CHARS = 256
 """Longer search text is cut here (a search box, not a document)."""
@@ -37,19 +39,53 @@ INDEXED_TYPES = ("user_message", "assistant_message")
 _TYPES_SQL = ", ".join(f"'{t}'" for t in INDEXED_TYPES)
 _WORD = re.compile(r"[^\W_]+")
 
-_SQLITE_DDL = (
+_OWNER = """COALESCE(REPLACE((SELECT "userId" FROM threads WHERE "id" = {thread}), '-', ''), '')"""
+"""The thread owner's id as one token, so a search only ever walks the caller's own messages."""
+_INSERT = (
+    'INSERT INTO steps_fts (rowid, "output", owner, thread_id) SELECT {row}.rowid, COALESCE({row}."output", \'\'), '
+    + _OWNER.format(thread='{row}."threadId"')
+    + ', {row}."threadId"'
+)
+_SQLITE_DDL: tuple[str, ...] = (
     f"""CREATE TRIGGER IF NOT EXISTS steps_fts_ai AFTER INSERT ON steps WHEN new."type" IN ({_TYPES_SQL}) BEGIN
-        INSERT INTO steps_fts (rowid, "output", thread_id) VALUES (new.rowid, COALESCE(new."output", ''), new."threadId");
+        {_INSERT.format(row="new")};
     END""",
     """CREATE TRIGGER IF NOT EXISTS steps_fts_ad AFTER DELETE ON steps BEGIN
         DELETE FROM steps_fts WHERE rowid = old.rowid;
     END""",
     f"""CREATE TRIGGER IF NOT EXISTS steps_fts_au AFTER UPDATE OF "output", "type", "threadId" ON steps BEGIN
         DELETE FROM steps_fts WHERE rowid = old.rowid;
-        INSERT INTO steps_fts (rowid, "output", thread_id)
-            SELECT new.rowid, COALESCE(new."output", ''), new."threadId" WHERE new."type" IN ({_TYPES_SQL});
+        {_INSERT.format(row="new")} WHERE new."type" IN ({_TYPES_SQL});
+    END""",
+    # A thread is often created before it is claimed (Chainlit writes a step first): re-own its messages.
+    f"""CREATE TRIGGER IF NOT EXISTS threads_fts_owner AFTER UPDATE OF "userId" ON threads
+        WHEN old."userId" IS NOT new."userId" BEGIN
+        DELETE FROM steps_fts WHERE rowid IN (SELECT rowid FROM steps WHERE "threadId" = new."id");
+        {_INSERT.format(row="s")} FROM steps s WHERE s."threadId" = new."id" AND s."type" IN ({_TYPES_SQL});
     END""",
 )
+_NAME_INSERT = (
+    'INSERT INTO steps_fts (rowid, "output", owner, thread_id) SELECT -{row}.rowid, {row}."name", '
+    "COALESCE(REPLACE({row}.\"userId\", '-', ''), ''), {row}.\"id\""
+)
+_SQLITE_DDL += (
+    # Thread names (a renamed chat is found by its new name) are rows with the thread's rowid negated.
+    f"""CREATE TRIGGER IF NOT EXISTS threads_fts_ai AFTER INSERT ON threads WHEN new."name" IS NOT NULL BEGIN
+        {_NAME_INSERT.format(row="new")};
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS threads_fts_au AFTER UPDATE OF "name", "userId" ON threads BEGIN
+        DELETE FROM steps_fts WHERE rowid = -old.rowid;
+        {_NAME_INSERT.format(row="new")} WHERE new."name" IS NOT NULL;
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS threads_fts_ad AFTER DELETE ON threads BEGIN
+        DELETE FROM steps_fts WHERE rowid = -old.rowid;
+    END""",
+)
+_TRIGGERS = ("steps_fts_ai", "steps_fts_ad", "steps_fts_au", "threads_fts_owner", "threads_fts_ai", "threads_fts_au", "threads_fts_ad")
+RANK_WINDOW = 200
+"""Only the caller's newest this-many matching messages are ranked (BM25 costs ~0.1 ms a message):
+a word found in nearly every message (a "the") answers in bounded time, with the best matches
+among recent chats; a distinctive word (the usual search) has fewer matches and all are ranked."""
 
 _ACCENTED = "ÀÁÂÃÄÅĀĂĄÇĆĈĊČĎĐÈÉÊËĒĔĖĘĚĜĞĠĢĤĦÌÍÎÏĨĪĬĮİĴĶĹĻĽĿŁÑŃŅŇÒÓÔÕÖØŌŎŐŔŖŘŚŜŞŠŢŤŦÙÚÛÜŨŪŬŮŰŲŴÝŸŶŹŻŽ"
 _PLAIN = "AAAAAAAAACCCCCDDEEEEEEEEEGGGGHHIIIIIIIIIJKLLLLLNNNNOOOOOOOOORRRSSSSTTTUUUUUUUUUUWYYYZZZ"
@@ -81,21 +117,22 @@ async def ensure_search_on(conn: AsyncConnection, dialect: str) -> list[str]:
 
 
 async def _ensure_sqlite(conn: AsyncConnection) -> list[str]:
-    exists = (await conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'steps_fts'"))).first()
+    found = (await conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'steps_fts'"))).first()
     changes: list[str] = []
-    if exists is None:
+    if found is not None and not all(mark in str(found[0]) for mark in ("owner", "prefix")):  # an index of an earlier shape: rebuild it
+        for trigger in _TRIGGERS:
+            await conn.execute(text(f"DROP TRIGGER IF EXISTS {trigger}"))
+        await conn.execute(text("DROP TABLE steps_fts"))
+        found = None
+    if found is None:
         await conn.execute(
             text(
-                """CREATE VIRTUAL TABLE steps_fts USING fts5("output", thread_id UNINDEXED,
-                tokenize = 'unicode61 remove_diacritics 2')"""
+                """CREATE VIRTUAL TABLE steps_fts USING fts5("output", owner, thread_id UNINDEXED,
+                tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"""
             )
         )
-        await conn.execute(
-            text(
-                f"""INSERT INTO steps_fts (rowid, "output", thread_id)
-                SELECT rowid, COALESCE("output", ''), "threadId" FROM steps WHERE "type" IN ({_TYPES_SQL})"""
-            )
-        )
+        await conn.execute(text(f"""{_INSERT.format(row="s")} FROM steps s WHERE s."type" IN ({_TYPES_SQL})"""))
+        await conn.execute(text(f"""{_NAME_INSERT.format(row="t")} FROM threads t WHERE t."name" IS NOT NULL"""))
         changes.append("created the message search index")
     for ddl in _SQLITE_DDL:
         await conn.execute(text(ddl))
@@ -135,7 +172,14 @@ async def _ensure_postgres(conn: AsyncConnection) -> list[str]:
 def _match_sqlite(terms: list[str]) -> str:
     quoted = [f'"{t}"' for t in terms]
     quoted[-1] += "*"
-    return " ".join(quoted)
+    return f'"output" : ({" AND ".join(quoted)})'
+
+
+_SQLITE_FLOOR = """MAX(0, COALESCE((SELECT rowid FROM steps_fts WHERE steps_fts MATCH :owned
+    ORDER BY rowid DESC LIMIT 1 OFFSET :window), 0))"""
+"""The rowid below which messages are not ranked: that of the caller's RANK_WINDOW+1-th newest match.
+The owner is matched here only: as a phrase in the ranking query, BM25 would read the owner's
+whole posting list for every row."""
 
 
 def _match_postgres(terms: list[str]) -> str:
@@ -144,33 +188,46 @@ def _match_postgres(terms: list[str]) -> str:
 
 
 async def ranked_thread_ids(layer: Any, user_id: str, search: str, limit: int) -> list[str]:
-    """The ids of `user_id`'s threads that match `search`, best first (at most `limit`)."""
-    terms = query_terms(search)
+    """The ids of `user_id`'s threads that match `search`, best first (at most `limit`); one query."""
+    terms = query_terms(search) if rows.is_id(user_id) else []  # ids are UUIDs: safe inside a match expression
     needle = search[:MAX_QUERY_CHARS].strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     params: dict[str, Any] = {"user_id": user_id, "limit": limit, "pattern": f"%{needle}%"}
-    by_name = await layer._run(
-        """SELECT "id" FROM threads WHERE "userId" = :user_id AND LOWER("name") LIKE :pattern ESCAPE '\\'
-        ORDER BY "createdAt" DESC LIMIT :limit""",
-        params,
-    )
-    ids = [r["id"] for r in by_name]
-    if not terms:
-        return ids
     if layer.dialect == "sqlite":
-        query = """SELECT m.thread_id AS id, MIN(m.score) AS score
-            FROM (SELECT thread_id, rank AS score FROM steps_fts WHERE steps_fts MATCH :match) m
-            JOIN threads t ON t."id" = m.thread_id WHERE t."userId" = :user_id
-            GROUP BY m.thread_id ORDER BY score LIMIT :limit"""
+        by_name = """SELECT thread_id AS id, -1 AS bonus, 0 AS score FROM steps_fts
+            WHERE steps_fts MATCH :owned AND rowid < 0"""
+        by_content = f"""SELECT m.thread_id AS id, 0 AS bonus, m.score AS score
+            FROM (SELECT thread_id, rank AS score FROM steps_fts
+                  WHERE steps_fts MATCH :match AND rowid > {_SQLITE_FLOOR}) m
+            JOIN threads t ON t."id" = m.thread_id WHERE t."userId" = :user_id"""
+        if not terms:
+            return []
         params["match"] = _match_sqlite(terms)
+        params["owned"] = f'owner : "{user_id.replace("-", "")}" AND {params["match"]}'
+        params["window"] = RANK_WINDOW
+        best, order = "MIN", "ASC"
     else:
-        query = f"""SELECT s."threadId" AS id, MAX(ts_rank(s.search, q)) AS score
+        by_name = """SELECT t."id" AS id, 1 AS bonus, 0 AS score FROM threads t
+            WHERE t."userId" = :user_id AND LOWER(t."name") LIKE :pattern ESCAPE '\\'"""
+        by_content = f"""SELECT s."threadId" AS id, 0 AS bonus, ts_rank(s.search, q) AS score
             FROM steps s JOIN threads t ON t."id" = s."threadId", to_tsquery('simple', :match) q
-            WHERE s.search @@ q AND s."type" IN ({_TYPES_SQL}) AND t."userId" = :user_id
-            GROUP BY s."threadId" ORDER BY score DESC LIMIT :limit"""
-        params["match"] = _match_postgres(terms)
-    seen = set(ids)
-    for row in await layer._run(query, params):
-        if row["id"] not in seen:
-            seen.add(row["id"])
-            ids.append(row["id"])
-    return ids[:limit]
+            WHERE s.search @@ q AND s."type" IN ({_TYPES_SQL}) AND t."userId" = :user_id"""
+        params["match"] = _match_postgres(terms) if terms else ""
+        best, order = "MAX", "DESC"
+    parts = [by_name] + ([by_content] if terms else [])
+    query = f"""SELECT id FROM ({" UNION ALL ".join(parts)}) matches
+        GROUP BY id ORDER BY {best}(bonus) {order}, {best}(score) {order}, id LIMIT :limit"""
+    return [row["id"] for row in await layer._run(query, params)]
+
+
+async def ranked_page(layer: Any, ranked: list[str], cursor: str | None, first: int) -> tuple[list[dict[str, Any]], bool]:
+    """One page of the ranked threads (after `cursor`), loaded without steps; and whether more follow."""
+    start = ranked.index(cursor) + 1 if cursor in ranked else 0
+    ids = ranked[start : start + first]
+    if not ids:
+        return [], False
+    params = {f"s{i}": thread_id for i, thread_id in enumerate(ids)}
+    where = f'WHERE t."id" IN ({", ".join(f":s{i}" for i in range(len(ids)))})'
+    threads = await layer._load_threads(where, params, with_steps=False)
+    order = {thread_id: i for i, thread_id in enumerate(ids)}
+    threads.sort(key=lambda t: order[t["id"]])
+    return threads, len(ranked) > start + first

@@ -88,8 +88,8 @@ async def test_finds_a_word_of_a_later_message_case_and_accent_insensitive(layer
 
 async def test_ranked_names_first_and_other_users_never(layer: FoundryDataLayer) -> None:
     alice, bob = await make_user(layer, "alice"), await make_user(layer, "bob")
-    once, _ = await chat(layer, alice, "we talked about sailing once", "and then about cooking, cooking, cooking")
-    often, _ = await chat(layer, alice, "sailing sailing sailing", "sailing is all we do, sailing")
+    once, _ = await chat(layer, alice, "we talked about sailing once", "then cooking, cooking, cooking", name="Chat 1")
+    often, _ = await chat(layer, alice, "sailing sailing sailing", "sailing is all we do, sailing", name="Chat 2")
     named, _ = await chat(layer, alice, "unrelated", name="Sailing trip plans")
     await chat(layer, bob, "bob also likes sailing")
     result = await found(layer, alice, "sailing")
@@ -123,6 +123,19 @@ async def test_hostile_and_empty_queries_have_a_defined_answer(layer: FoundryDat
     assert await found(layer, alice, "quoted") == [thread]
     assert await found(layer, alice, "100%") == [thread]  # the thread name's text matches as typed
     assert await found(layer, alice, "sure") == [thread]
+
+
+async def test_a_thread_claimed_after_its_first_step_is_found_by_its_owner(layer: FoundryDataLayer) -> None:
+    alice = await make_user(layer, "alice")
+    thread_id = new_id()
+    await layer.write_step(  # as Chainlit does: a step before the thread has an owner
+        {"id": new_id(), "threadId": thread_id, "name": "x", "type": "user_message", "output": "orphaned otter",
+         "metadata": {}}
+    )
+    assert await found(layer, alice, "otter") == []
+    with acting_as(alice):
+        await layer.write_thread(thread_id, user_id=alice.id)
+    assert await found(layer, alice, "otter") == [thread_id]
 
 
 def test_query_terms_keep_letters_and_digits_only() -> None:
