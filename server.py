@@ -19,8 +19,9 @@ def routers() -> list[APIRouter]:
     """Every router the app serves besides Chainlit's own."""
     from gateway import router as gateway_router
     from health.routes import router as health_router
+    from storage.history_routes import router as history_router
 
-    found: list[APIRouter] = [health_router, gateway_router]
+    found: list[APIRouter] = [health_router, gateway_router, history_router]
     try:
         import webgpu
 
