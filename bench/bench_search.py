@@ -192,6 +192,11 @@ def main(argv: list[str] | None = None) -> int:
         "threads": threads, "messages_per_thread": MESSAGES, "backend": backend, "queries": len(texts),
         "build_s": round(build_s, 1), "p99_ms": round(percentile(samples, 99), 2), "max_ms": round(max(samples), 2),
         "threads_found_median": median(hits), "queries_with_no_hit": sum(1 for h in hits if h == 0),
+        "p95_ms_by_kind": {
+            kind: round(percentile(samples[i::4], 95), 2)
+            for i, kind in enumerate(("common word", "rare word", "two words", "prefix"))
+            if samples[i::4]
+        },
     }
     report("search" if not args.postgres else "search_postgres", figures, details,
            quick=args.quick, out=args.out, started=started)

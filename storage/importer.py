@@ -220,6 +220,8 @@ def _conversations(document: Any) -> tuple[str, list[Any], Any]:
         return "foundry-chat", [document], _ours
     if isinstance(document, Mapping) and "mapping" in document:
         return "chatgpt", [document], _chatgpt
+    if isinstance(document, list) and not document:
+        raise ImportFileError("the file holds no conversations")
     if isinstance(document, list) and all(isinstance(c, Mapping) and "mapping" in c for c in document):
         return "chatgpt", document, _chatgpt
     raise ImportFileError(

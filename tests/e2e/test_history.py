@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 
 from storage.users import add_or_update_user
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.e2e
 SECRET = "e2e-" + "h" * 60
 PASSWORDS = {"alice": "alice-password", "bob": "bob-password"}
 CHATGPT = Path(__file__).resolve().parents[1] / "data" / "history" / "chatgpt-conversations.json"
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "history.schema.json").read_text())
 ALLOWED = ("Authorization for the thread failed.", "storage: refused:", "Translated markdown file for")
 
 
@@ -110,6 +112,7 @@ async def test_search_export_and_who_may_read_it(app: AppProcess, cookies: dict[
         everything = h.get("/export/all.json")
     assert doc.status_code == 200 and "attachment" in doc.headers["content-disposition"]
     document = doc.json()
+    jsonschema.validate(document, SCHEMA)
     assert document["format"] == "foundry-chat/conversation" and document["version"] == 1
     assert [m["role"] for m in document["messages"]] == ["user", "assistant", "user", "assistant"]
     for answer in answers(document):
@@ -124,6 +127,7 @@ async def test_search_export_and_who_may_read_it(app: AppProcess, cookies: dict[
     assert "Fresnel lens" in md.text and "👍 helpful: clear" in md.text
     assert everything.status_code == 200
     exported = everything.json()
+    jsonschema.validate(exported, SCHEMA)
     assert exported["format"] == "foundry-chat/export" and exported["user"] == "alice"
     assert thread_id in [c["id"] for c in exported["conversations"]]
 
