@@ -114,6 +114,8 @@ _BACKGROUND: set[asyncio.Task[None]] = set()
 @cl.on_app_startup
 async def _startup() -> None:
     log.info("app: starting with %s; storage %s; security %s", SETTINGS.safe_summary(), STORAGE.summary(), SECURITY.summary())
+    if note := STORAGE.history_note():
+        log.warning("storage: history off: %s", note)
     if SETTINGS.cloud is not None and not SETTINGS.routing.privacy_guard:
         log.warning("app: PRIVACY_GUARD=off: conversations with personal data or secrets MAY be sent to the cloud")
     install_sigterm_drain(RUNTIME, SETTINGS.shutdown_grace)
@@ -231,6 +233,7 @@ async def _show_progress_until_ready() -> None:
 async def _chat_start() -> None:
     metrics.CHATS.inc()
     cl.user_session.set("history", [])
+    await _offer_history_commands()
     if RUNTIME.state == "starting":
         asyncio.create_task(_show_progress_until_ready())
         return
@@ -240,6 +243,52 @@ async def _chat_start() -> None:
         await cl.Message(content=welcome_text(RUNTIME), author=AUTHOR).send()
     if RUNTIME.state == "ready":
         await _send_settings()
+
+
+HISTORY_COMMANDS = [
+    {"id": "Export", "icon": "download", "description": "Download this conversation (JSON or Markdown), or all of them"},
+    {"id": "Import", "icon": "upload", "description": "Import a foundry-chat export or ChatGPT's conversations.json"},
+]
+HISTORY_COMMAND_IDS = {c["id"] for c in HISTORY_COMMANDS}
+
+
+async def _offer_history_commands() -> None:
+    if STORE is not None and cl.user_session.get("user") is not None:  # a signed-in user has a history
+        await cl.context.emitter.set_commands(HISTORY_COMMANDS)  # type: ignore[arg-type]  # CommandDict is a TypedDict
+
+
+async def _history_command(command: str) -> None:
+    """The page's door to storage/history_routes.py: links to the exports, or a file to import."""
+    from storage.history_routes import import_bytes
+    from storage.importer import MAX_IMPORT_BYTES, ImportFileError
+
+    if command == "Export":
+        thread = cl.context.session.thread_id
+        await cl.Message(
+            content=f"Download this conversation as [JSON](/export/{thread}.json) or [Markdown](/export/{thread}.md), "
+            "or [every conversation](/export/all.json) (each answer with the route it took).",
+            author=AUTHOR,
+        ).send()
+        return
+    files = await cl.AskFileMessage(
+        content="Choose a foundry-chat export (.json) or ChatGPT's `conversations.json`.",
+        accept={"application/json": [".json"]},
+        max_size_mb=MAX_IMPORT_BYTES // (1024 * 1024),
+        timeout=600,
+        author=AUTHOR,
+    ).send()
+    if not files:
+        return
+    try:
+        data = await asyncio.to_thread(lambda: open(files[0].path, "rb").read(MAX_IMPORT_BYTES + 1))
+        assert STORE is not None
+        report = await import_bytes(STORE, cl.user_session.get("user"), data)
+    except (ImportFileError, OSError) as exc:
+        await cl.ErrorMessage(content=f"Nothing was imported: {exc}.").send()
+        return
+    skipped = "".join(f"\n- skipped *{s['name']}*: {s['reason']}" for s in report["skipped"])
+    names = "".join(f"\n- *{c['name']}* ({c['messages']} messages)" for c in report["imported"])
+    await cl.Message(content=f"**{report['summary']}.** Reload to see them in the sidebar.{names}{skipped}", author=AUTHOR).send()
 
 
 @cl.on_chat_end
@@ -256,6 +305,7 @@ async def _chat_end() -> None:
 async def _chat_resume(thread: ThreadDict) -> None:
     restored = restore_session(thread)
     cl.user_session.set("history", restored.history)
+    await _offer_history_commands()
     if RUNTIME.state == "ready":
         await _send_settings(restored.options)
     elif restored.options:
@@ -281,6 +331,9 @@ async def _tell_trimmed(dropped: int) -> None:
 @cl.on_message
 async def _on_message(message: cl.Message) -> None:
     """The chat's door to the turn service (chat/turn.py): Chainlit in, Chainlit out."""
+    if message.command in HISTORY_COMMAND_IDS and STORE is not None:
+        await _history_command(message.command)
+        return
     session = _options()
     history = [ChatMessage(m["role"], m["content"]) for m in cl.user_session.get("history") or []]
     answer = cl.Message(content="", author=AUTHOR)
@@ -338,6 +391,8 @@ async def _finish(answer: cl.Message, turn: Turn, recorder: TurnRecorder | None,
     cl.user_session.set("history", stored)
     shown = answer.content if reply else ("…" if outcome == "stopped" else EMPTY_ANSWER)
     answer.content = shown + {"stopped": STOPPED_MARK, "interrupted": GONE_MARK}.get(outcome, "")
+    if turn.decision is not None:  # stored with the answer: exports say where each answer ran (storage/export.py)
+        answer.metadata = {**(answer.metadata or {}), "route": turn.decision.as_dict()}
     if recorder is not None:
         await recorder.finish(reply, outcome)  # awaited: the final answer is stored before this returns
     await (answer.update() if answer.streaming else answer.send())

@@ -29,8 +29,9 @@ def routers() -> list[APIRouter]:
     from gateway import router as gateway_router
     from health.routes import router as health_router
     from storage.auth_routes import router as auth_router
+    from storage.history_routes import router as history_router
 
-    found: list[APIRouter] = [health_router, gateway_router, auth_router]
+    found: list[APIRouter] = [health_router, gateway_router, auth_router, history_router]
     try:
         import webgpu
 

@@ -28,6 +28,7 @@ from bench._common import PYTHON, RESULTS, ROOT, TABLE_HEADER, hardware, hardwar
 #: name → the JSON file it writes. Order: cheap first, then the ones that launch apps.
 BENCHMARKS = {
     "routing": "routing.json",
+    "search": "search.json",
     "route_quality": "route_quality.json",
     "privacy": "privacy.json",
     "rate": "rate.json",

@@ -10,6 +10,8 @@
 | `guard` | who is asking (socket session or HTTP request) |
 | `sanitize` | what of a user session may be stored |
 | `users`, `auth` | the users file (Argon2id), login callbacks, auth settings checks |
+| `search` | full-text search over messages: SQLite FTS5 / PostgreSQL tsvector, kept by the database |
+| `export`, `importer`, `import_writer`, `history_routes` | export (JSON, Markdown), import (ours, ChatGPT), `/export`, `/import` |
 
 See docs/persistence.md.
 """

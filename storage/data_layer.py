@@ -41,6 +41,7 @@ from storage.guard import caller
 from storage.health import PersistenceError, StorageHealth
 from storage.sanitize import sanitize_session_metadata
 from storage.schema import create_engine_for
+from storage.search import ranked_page, ranked_thread_ids
 
 __all__ = ["FoundryDataLayer", "IsolationError", "PersistenceError"]
 
@@ -223,13 +224,20 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
             raise ValueError("userId is required")
         where: list[str] = ['WHERE t."userId" = :user_id']
         params: dict[str, Any] = {"user_id": user_id}
-        if filters.search:
-            needle = filters.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params["pattern"] = f"%{needle}%"
-            where.append(
-                """AND (LOWER(t."name") LIKE :pattern ESCAPE '\\' OR EXISTS (SELECT 1 FROM steps s2
-                WHERE s2."threadId" = t."id" AND LOWER(s2."output") LIKE :pattern ESCAPE '\\'))"""
-            )
+        if filters.search:  # full-text, best match first, one page loaded (storage/search.py)
+            ranked = await ranked_thread_ids(self, user_id, filters.search, self.user_thread_limit or 1000)
+            if filters.feedback is None:
+                page, more = await ranked_page(self, ranked, pagination.cursor, pagination.first)
+                return PaginatedResponse(
+                    pageInfo=PageInfo(
+                        hasNextPage=more,
+                        startCursor=page[0]["id"] if page else None,
+                        endCursor=page[-1]["id"] if page else None,
+                    ),
+                    data=page,
+                )
+            params.update({f"s{i}": thread_id for i, thread_id in enumerate(ranked)})
+            where.append(f'AND t."id" IN ({", ".join(f":s{i}" for i in range(len(ranked))) or "NULL"})')
         if filters.feedback is not None:
             params["feedback"] = int(filters.feedback)
             where.append(

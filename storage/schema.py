@@ -223,6 +223,9 @@ async def ensure_schema_on(conn: AsyncConnection, dialect: str) -> list[str]:
                 changes.append(f"added {table}.{col.name}")
     for ddl in INDEXES:
         await conn.execute(text(ddl))
+    from storage.search import ensure_search_on
+
+    changes += await ensure_search_on(conn, dialect)  # full-text search, kept in step by the database
     if found is None or int(found) < SCHEMA_VERSION:
         now = datetime.now(UTC).isoformat()
         await conn.execute(

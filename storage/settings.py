@@ -28,14 +28,18 @@ from security.masking import safe_url  # the one masking function, re-exported f
 
 __all__ = [
     "DEFAULT_DB_URL",
+    "DEFAULT_BIND_HOST",
     "LOCAL_USER",
     "MIN_SECRET_CHARS",
     "StorageSettings",
+    "is_loopback",
     "load_storage_settings",
     "safe_url",
 ]
 
 DEFAULT_DB_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'data' / 'chat.db'}"
+DEFAULT_BIND_HOST = "127.0.0.1"
+"""Chainlit's own default when `--host`/`CHAINLIT_HOST` is not given."""
 LOCAL_USER = "local"
 """The one user of single-user local mode (auth off): every visitor is this user."""
 MIN_SECRET_CHARS = 32
@@ -66,8 +70,11 @@ class StorageSettings:
     """Password login from this users file (`AUTH_USERS_FILE`)."""
     trusted_header: str | None = None
     """Login by this request header, set by an authenticating proxy (`AUTH_TRUSTED_HEADER`)."""
-    local_history: bool = False
-    """Auth off: sign every visitor in as one implicit user so past chats are listed (`LOCAL_HISTORY=on`)."""
+    local_history: str = "auto"
+    """Auth off: sign every visitor in as one implicit user so past chats are listed (`LOCAL_HISTORY`):
+    "on", "off", or "auto" (the default: on when the server is bound to loopback)."""
+    bind_host: str = DEFAULT_BIND_HOST
+    """The address the server listens on (`CHAINLIT_HOST`, which `chainlit run --host` sets)."""
 
     @property
     def auth_on(self) -> bool:
@@ -75,10 +82,24 @@ class StorageSettings:
 
     @property
     def local_mode(self) -> bool:
-        """Auth off, persistence on and LOCAL_HISTORY=on: one implicit user, so the thread list and
-        resume work in the page. Off by default because the page (and every socket.io client) must
-        then sign in first, which plain single-user clients do not expect."""
-        return self.local_history and not self.auth_on and self.db_url is not None
+        """Auth off, persistence on, and LOCAL_HISTORY=on (or auto and bound to loopback): one implicit
+        user, so the sidebar lists past chats and they resume. Every client then signs in first (the
+        page does it by itself; others `POST /auth/header`). Never by default on a non-loopback
+        address: every visitor would read every saved chat."""
+        if self.auth_on or self.db_url is None or self.local_history == "off":
+            return False
+        return self.local_history == "on" or is_loopback(self.bind_host)
+
+    def history_note(self) -> str | None:
+        """Why the sidebar has no history although chats are stored (for the startup log); None otherwise."""
+        if self.auth_on or self.db_url is None or self.local_mode:
+            return None
+        if self.local_history == "off":
+            return "LOCAL_HISTORY=off: chats are stored, but the sidebar lists none"
+        return (
+            f"bound to {self.bind_host} without sign-in: chats are stored but the sidebar lists none, because "
+            "every visitor would read every saved chat; turn sign-in on (AUTH_USERS_FILE) or set LOCAL_HISTORY=on"
+        )
 
     @property
     def secret_file(self) -> Path:
@@ -94,6 +115,19 @@ class StorageSettings:
             "auth": "+".join(m for m, on in (("password", self.users_file), ("header", self.trusted_header)) if on)
             or ("local-history" if self.local_mode else "off"),
         }
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a bind address only accepts connections from this machine."""
+    import ipaddress
+
+    host = host.strip().strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:
@@ -156,9 +190,14 @@ def load_storage_settings(env: Mapping[str, str]) -> StorageSettings:
             "AUTH_USERS_FILE and AUTH_TRUSTED_HEADER are both set: whoever sends the header is signed in "
             "without a password. Unset one, or set AUTH_HEADER_AND_PASSWORD=on if both are meant"
         )
-    local_raw = (_get(env, "LOCAL_HISTORY") or "off").lower()
-    if local_raw not in _OFF | _ON:
-        raise ConfigError(f"LOCAL_HISTORY must be on or off, got {local_raw[:40]!r}")
+    local_raw = (_get(env, "LOCAL_HISTORY") or "auto").lower()
+    if local_raw not in _OFF | {"on", "true", "1", "yes", "auto"}:
+        raise ConfigError(f"LOCAL_HISTORY must be auto, on or off, got {local_raw[:40]!r}")
+    local = "auto" if local_raw == "auto" else "off" if local_raw in _OFF else "on"
     return StorageSettings(
-        db_url=db_url, users_file=users_file, trusted_header=header, local_history=local_raw not in _OFF
+        db_url=db_url,
+        users_file=users_file,
+        trusted_header=header,
+        local_history=local,
+        bind_host=_get(env, "CHAINLIT_HOST") or DEFAULT_BIND_HOST,
     )

@@ -394,10 +394,8 @@ async def test_header_login_behind_a_proxy(backend: OpenAIServer, foundry_cache:
 async def test_local_mode_keeps_history_without_login(
     backend: OpenAIServer, foundry_cache: Path, tmp_path: Path
 ) -> None:
-    """Auth off with LOCAL_HISTORY=on: one implicit user; the page logs in by itself and past chats are listed."""
-    env = app_env(
-        backend, f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}", foundry_cache, CHAINLIT_AUTH_SECRET="", LOCAL_HISTORY="on"
-    )
+    """The default (auth off, bound to loopback): one implicit user; the page logs in by itself and past chats are listed."""
+    env = app_env(backend, f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}", foundry_cache, CHAINLIT_AUTH_SECRET="")
     with AppProcess(env) as first:
         with http(first, None) as h:
             config = h.get("/auth/config").json()
@@ -413,7 +411,8 @@ async def test_local_mode_keeps_history_without_login(
 async def test_default_persistence_without_login_keeps_plain_clients_working(
     backend: OpenAIServer, foundry_cache: Path, tmp_path: Path
 ) -> None:
-    """The default: persistence on, auth off, no login: a plain socket.io client chats, and it is stored."""
+    """The default: persistence on, auth off: a plain socket.io client signs in as the implicit user
+    (`POST /auth/header`, as the page does), chats, and it is stored."""
     db = tmp_path / "chat.db"
     env = app_env(backend, f"sqlite+aiosqlite:///{db}", foundry_cache, CHAINLIT_AUTH_SECRET="")
     with AppProcess(env) as app:

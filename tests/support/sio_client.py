@@ -140,6 +140,7 @@ class ChatClient:
     async def connect(self, timeout: float = 30.0, *, chat_start: bool = True) -> Turn:
         """Connect as the page does; wait for `on_chat_start` to finish (`chat_start=False`: for apps
         without one, wait only for the server to acknowledge the connection)."""
+        await self.sign_in_implicitly()
         headers = dict(self.headers)
         if self.origin:
             headers["Origin"] = self.origin
@@ -155,6 +156,21 @@ class ChatClient:
         await self.sio.emit("connection_successful")
         await asyncio.wait_for((self._task_ended if chat_start else self._any_task_end).wait(), timeout)
         return self.turn
+
+    async def sign_in_implicitly(self) -> None:
+        """Without a cookie, sign in as the page does where no password is asked (local history's
+        implicit user): `POST /auth/header` when `/auth/config` offers header login only."""
+        import httpx
+
+        if self.cookies:
+            return
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=10) as http:
+            config = (await http.get("/auth/config")).json()
+            if not (config.get("requireLogin") and config.get("headerAuth")) or config.get("passwordAuth"):
+                return
+            r = await http.post("/auth/header")
+            if r.status_code == 200 and "access_token" in r.cookies:
+                self.cookies = f"access_token={r.cookies['access_token']}"
 
     async def welcome(self) -> str:
         """The welcome screen's text (the chat profile's description), as the page fetches it."""

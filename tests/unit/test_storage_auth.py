@@ -258,9 +258,21 @@ def test_sanitize_session_metadata() -> None:
     assert sanitize_session_metadata(None) == {}
 
 
-def test_local_history_is_opt_in() -> None:
-    assert not load_storage_settings({}).local_mode
-    assert load_storage_settings({"LOCAL_HISTORY": "on"}).local_mode
+def test_local_history_is_the_default_on_loopback_only() -> None:
+    assert load_storage_settings({}).local_mode  # chainlit's default host is 127.0.0.1
+    for host in ("127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"):
+        settings = load_storage_settings({"CHAINLIT_HOST": host})
+        assert settings.local_mode and settings.history_note() is None, host
+    for host in ("0.0.0.0", "::", "192.168.1.20", "example.org"):
+        settings = load_storage_settings({"CHAINLIT_HOST": host})
+        assert not settings.local_mode, host
+        assert f"bound to {host} without sign-in" in (settings.history_note() or ""), host
+    assert load_storage_settings({"CHAINLIT_HOST": "0.0.0.0", "LOCAL_HISTORY": "on"}).local_mode
+    off = load_storage_settings({"LOCAL_HISTORY": "off"})
+    assert not off.local_mode and "LOCAL_HISTORY=off" in (off.history_note() or "")
+    assert load_storage_settings({"LOCAL_HISTORY": "auto"}).local_mode
+    users = load_storage_settings({"AUTH_USERS_FILE": "users.json"})
+    assert not users.local_mode and users.history_note() is None
     assert not load_storage_settings({"LOCAL_HISTORY": "on", "CHAT_DB_URL": "off"}).local_mode
     with pytest.raises(ConfigError, match="LOCAL_HISTORY"):
         load_storage_settings({"LOCAL_HISTORY": "maybe"})
