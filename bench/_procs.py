@@ -63,6 +63,7 @@ class BenchApp(AppProcess):
                 "OFFLINE_FALLBACK": "on",
                 "CHAT_DB_URL": "off",
                 "CHAINLIT_APP_ROOT": str(self.app_root),
+                "LIMIT_SESSIONS_PER_CLIENT": "100000",  # every benchmark session comes from 127.0.0.1
             }
         )
         env.update(self.env)
