@@ -218,9 +218,13 @@ class SqlAlchemyWriter(Writer):
                 jobs.append(jobs_in.get_nowait())
             try:
                 await self._apply(jobs)
-            except Exception as exc:
+            except BaseException as exc:  # cancelled (shutdown) included: no caller is left waiting
                 for job in jobs:
                     job.result = job.result if isinstance(job.result, BaseException) else GroupFailed("BEGIN", exc)
+                    _resolve(job)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
             for job in jobs:
                 _resolve(job)
 
