@@ -147,6 +147,8 @@ async def _shutdown() -> None:
     for task in _BACKGROUND:
         task.cancel()
     await RUNTIME.aclose()
+    if STORE is not None:
+        await STORE.close()  # after the drain: the writer commits what is queued, then stops
 
 
 @cl.set_chat_profiles
@@ -351,9 +353,8 @@ async def _on_message(message: cl.Message) -> None:
     except TurnRefused as exc:
         await cl.ErrorMessage(content=user_text(exc)).send()
         return
-    if recorder is not None:  # the user's message is stored before the model is called
-        await recorder.begin(message, turn.newest.content, session_metadata={"options": session.as_dict()})
-        await _tell_storage_problem(recorder)
+    if recorder is not None:  # stored beside the model call; nothing of the answer is shown before it is
+        recorder.start(message, turn.newest.content, session_metadata={"options": session.as_dict()})
     # counted until the answer is shown and stored: a SIGTERM drain waits for it; the outlet paces the
     # socket (a reader that stops reading) and stops the turn if the browser goes away (chat/delivery.py)
     async with turn:
@@ -362,9 +363,13 @@ async def _on_message(message: cl.Message) -> None:
                 async with aclosing(frames(turn.stream())) as stream:
                     async for chunk in stream:
                         if chunk.notice or chunk.text:
+                            if recorder is not None and not outlet.has_text:
+                                await _stored_first(recorder)
                             await outlet.send(chunk.notice + chunk.text)
             except Exception as exc:
                 _log_failure(turn, exc)
+                if recorder is not None:
+                    await _stored_first(recorder)
                 await cl.ErrorMessage(content=user_text(exc)).send()
             finally:
                 await _finish(answer, turn, recorder, outlet)
@@ -406,6 +411,12 @@ async def _finish(answer: cl.Message, turn: Turn, recorder: TurnRecorder | None,
         delivery.remember_final(answer.to_dict(), step.to_dict())
     else:
         delivery.remember_final(answer.to_dict())
+
+
+async def _stored_first(recorder: TurnRecorder) -> None:
+    """The user's message is stored before the first of the answer is shown."""
+    await recorder.ready()
+    await _tell_storage_problem(recorder)
 
 
 async def _tell_storage_problem(recorder: TurnRecorder) -> None:

@@ -34,6 +34,7 @@ BENCHMARKS = {
     "rate": "rate.json",
     "ttft": "ttft.json",
     "concurrency": "concurrency.json",
+    "persistence": "persistence.json",
     "cold_start": "cold_start.json",
     "memory": "memory.json",
 }

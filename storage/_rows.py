@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import UTC, datetime
@@ -16,15 +17,19 @@ __all__ = [
     "STEP_SELECT",
     "THREAD_GROUP",
     "THREAD_SELECT",
+    "digest",
     "element_from_row",
     "is_id",
     "json_in",
     "json_out",
     "now_iso",
     "step_from_row",
+    "step_upsert",
     "storable",
     "tags_in",
     "thread_from_row",
+    "thread_row",
+    "thread_upsert",
 ]
 
 _ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -218,3 +223,67 @@ THREAD_SELECT = """
 THREAD_GROUP = """
     GROUP BY t."id", t."createdAt", t."name", t."userId", t."userIdentifier", t."tags", t."metadata"
 """
+
+
+# --- writes: the statements the data layer hands to the writer (storage/writer.py) -------------
+
+
+def thread_row(thread_id: str) -> tuple[str, dict[str, Any]]:
+    """The thread row a step needs, created empty if missing (its owner and name come later)."""
+    return (
+        'INSERT INTO threads ("id", "createdAt", "metadata") VALUES (:id, :at, :md) ON CONFLICT ("id") DO NOTHING',
+        {"id": thread_id, "at": now_iso(), "md": "{}"},
+    )
+
+
+def thread_upsert(data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Create or update a thread with the non-None values of `data`; never moves an owned thread
+    (row count 0 then)."""
+    params = {k: v for k, v in data.items() if v is not None}
+    columns = ", ".join(f'"{k}"' for k in params)
+    values = ", ".join(f":{k}" for k in params)
+    updates = ", ".join(f'"{k}" = EXCLUDED."{k}"' for k in params if k not in ("id", "createdAt"))
+    return (
+        f'INSERT INTO threads ({columns}) VALUES ({values}) ON CONFLICT ("id") DO UPDATE SET {updates}'
+        ' WHERE threads."userId" IS NULL OR EXCLUDED."userId" IS NULL OR threads."userId" = EXCLUDED."userId"',
+        params,
+    )
+
+
+def step_upsert(step_dict: dict[str, Any], dialect: str) -> tuple[str, dict[str, Any]]:
+    """Create or update a step from Chainlit's `StepDict`; never moves a step to another thread
+    (row count 0 then)."""
+    params: dict[str, Any] = {}
+    for key, value in step_dict.items():
+        if key not in STEP_COLUMNS or value is None or key in ("metadata", "generation"):
+            continue
+        if isinstance(value, dict):
+            if not value:
+                continue
+            value = json_in(value)
+        elif key == "tags":
+            value = tags_in(value, dialect)
+        elif key == "showInput":
+            value = str(value).lower()
+        params[key] = value
+    params["metadata"] = json_in(step_dict.get("metadata") or {})
+    if step_dict.get("generation"):
+        params["generation"] = json_in(step_dict["generation"])
+    params.setdefault("createdAt", now_iso())
+    params.setdefault("name", "")
+    params.setdefault("type", "undefined")
+    params.setdefault("streaming", False)
+    columns = ", ".join(f'"{k}"' for k in params)
+    values = ", ".join(f":{k}" for k in params)
+    updates = ", ".join(f'"{k}" = EXCLUDED."{k}"' for k in params if k not in ("id", "threadId", "createdAt"))
+    return (
+        f'INSERT INTO steps ({columns}) VALUES ({values}) ON CONFLICT ("id") DO UPDATE SET {updates}'
+        ' WHERE steps."threadId" = EXCLUDED."threadId"',
+        params,
+    )
+
+
+def digest(step_dict: dict[str, Any]) -> int:
+    """A fingerprint of what a step upsert stores: equal dicts, equal writes."""
+    blob = json.dumps(step_dict, sort_keys=True, default=str, ensure_ascii=False)
+    return int.from_bytes(hashlib.blake2b(blob.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")

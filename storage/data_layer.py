@@ -38,10 +38,11 @@ from sqlalchemy.orm import sessionmaker
 
 from storage import _rows as rows
 from storage.guard import caller
-from storage.health import PersistenceError, StorageHealth
+from storage.health import PersistenceError, StorageHealth, is_write
 from storage.sanitize import sanitize_session_metadata
-from storage.schema import create_engine_for
+from storage.schema import SQLITE_BUSY_TIMEOUT_S, create_engine_for, sqlite_path
 from storage.search import ranked_page, ranked_thread_ids
+from storage.writer import GroupFailed, SqlAlchemyWriter, SqliteWriter, Statement, Writer
 
 __all__ = ["FoundryDataLayer", "IsolationError", "PersistenceError"]
 
@@ -78,6 +79,18 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         self.stats = StorageHealth()
         self.skipped_elements = 0
         self._owners: dict[str, str] = {}
+        path = sqlite_path(url)
+        self.writer: Writer = (
+            SqliteWriter(path, busy_timeout_s=SQLITE_BUSY_TIMEOUT_S)
+            if path is not None
+            else SqlAlchemyWriter(self.engine)
+        )
+        self._written: dict[str, int] = {}
+        """step id → hash of what was last stored: Chainlit upserts again what the app just stored."""
+
+    async def close(self) -> None:
+        await self.writer.close()
+        await self.engine.dispose()
 
     # --- health ---------------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
@@ -99,7 +112,13 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
 
     # --- SQL ------------------------------------------------------------------------------------
     async def _run(self, query: str, parameters: dict[str, Any], *, expanding: tuple[str, ...] = ()) -> Any:
-        """Run one statement in its own transaction; rows as dicts, or the row count. Raises PersistenceError."""
+        """Run one statement; rows as dicts, or the row count. Raises PersistenceError.
+
+        Reads run on the engine's pool; writes go to the process's one writer (`storage.writer`),
+        which commits them with whatever other sessions are writing at the same moment.
+        """
+        if is_write(query) and not expanding:
+            return (await self._write([(query, parameters)]))[0]
         statement = text(query)
         parameters = {k: rows.storable(v) if isinstance(v, str) else v for k, v in parameters.items()}
         if expanding:
@@ -124,6 +143,18 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
             return await self._run(query, parameters)
         except PersistenceError:
             return None
+
+    async def _write(self, group: list[Statement]) -> list[int]:
+        """Commit `group` as one unit (batched with other sessions' writes); each statement's row count."""
+        group = [(q, {k: rows.storable(v) if isinstance(v, str) else v for k, v in p.items()}) for q, p in group]
+        try:
+            counts = await self.writer.submit(group)
+        except GroupFailed as exc:
+            raise self.stats.failure(exc.query, exc.error) from exc
+        except Exception as exc:
+            raise self.stats.failure(group[0][0], exc) from exc
+        self.stats.success(group[0][0])
+        return counts
 
     async def get_current_timestamp(self) -> str:
         return rows.now_iso()
@@ -270,7 +301,38 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         except (PersistenceError, IsolationError):
             pass  # counted and logged where raised
 
-    async def write_thread(
+    async def write_thread(self, thread_id: str, **changes: Any) -> None:
+        """Create or update a thread (Chainlit's `update_thread` semantics); raises on failure or refusal.
+
+        `changes`: `name`, `name_if_missing`, `user_id`, `metadata`, `tags` (see `_thread_statement`).
+        """
+        await self.write_together(thread_id, changes, [])
+
+    async def write_together(self, thread_id: str, thread: dict[str, Any] | None, steps: list[dict[str, Any]]) -> None:
+        """A thread's changes (`write_thread`'s arguments; None: none) and steps of it, in one commit."""
+        group: list[Statement] = []
+        claims = -1
+        if thread is not None and (statement := await self._thread_statement(thread_id, **thread)) is not None:
+            group.append(statement)
+            claims = 0
+        checks: list[int] = []
+        for step in steps:
+            statements = await self._step_statements(step, thread_known=claims == 0)
+            if statements:
+                group += statements
+                checks.append(len(group) - 1)
+        if not group:
+            return
+        counts = await self._write(group)
+        if claims == 0 and counts[0] == 0:  # another user claimed it between our read and this write
+            raise self._refuse(f"thread {thread_id} already belongs to another user")
+        for at in checks:
+            if counts[at] == 0:
+                raise self._refuse(f"step {group[at][1].get('id')} belongs to another thread")
+        for step in steps:
+            self._remember(step)
+
+    async def _thread_statement(
         self,
         thread_id: str,
         *,
@@ -279,8 +341,8 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         user_id: str | None = None,
         metadata: dict[str, Any] | None = None,
         tags: list[str] | None = None,
-    ) -> None:
-        """Create or update a thread (Chainlit's `update_thread` semantics); raises on failure or refusal.
+    ) -> Statement | None:
+        """The upsert for a thread's changes, after the checks; None when there is nothing to change.
 
         Metadata is merged into what is stored (a None value removes a key) and sanitized. A thread
         that has an owner keeps it: `user_id` may claim an unowned thread, never move an owned one.
@@ -292,7 +354,7 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         existing = found[0] if found else None
         if existing is not None and name is None and user_id is None and metadata is None and tags is None:
             if name_if_missing is None or existing["name"]:
-                return
+                return None
         user_identifier = None
         if user_id is not None:
             if existing is not None and existing["userId"] not in (None, user_id):
@@ -320,17 +382,7 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
             "tags": rows.tags_in(tags, self.dialect),
             "metadata": json.dumps(merged, ensure_ascii=False),
         }
-        params = {k: v for k, v in data.items() if v is not None}
-        columns = ", ".join(f'"{k}"' for k in params)
-        values = ", ".join(f":{k}" for k in params)
-        updates = ", ".join(f'"{k}" = EXCLUDED."{k}"' for k in params if k not in ("id", "createdAt"))
-        changed = await self._run(
-            f'INSERT INTO threads ({columns}) VALUES ({values}) ON CONFLICT ("id") DO UPDATE SET {updates}'
-            ' WHERE threads."userId" IS NULL OR EXCLUDED."userId" IS NULL OR threads."userId" = EXCLUDED."userId"',
-            params,
-        )
-        if changed == 0:  # another user claimed it between our read and this write
-            raise self._refuse(f"thread {thread_id} already belongs to another user")
+        return rows.thread_upsert(data)
 
     async def delete_thread(self, thread_id: str) -> None:
         if not rows.is_id(thread_id):
@@ -348,53 +400,31 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         except (PersistenceError, IsolationError):
             return
         self._owners.pop(thread_id, None)
+        self._written.clear()
 
     # --- steps ----------------------------------------------------------------------------------
-    async def _ensure_thread_row(self, thread_id: str) -> None:
-        await self._run(
-            'INSERT INTO threads ("id", "createdAt", "metadata") VALUES (:id, :at, :md) ON CONFLICT ("id") DO NOTHING',
-            {"id": thread_id, "at": rows.now_iso(), "md": "{}"},
-        )
-
     async def write_step(self, step_dict: dict[str, Any]) -> None:
         """Upsert one step; raises PersistenceError / IsolationError (the app's own writes use this)."""
+        await self.write_together(str(step_dict.get("threadId")), None, [step_dict])
+
+    async def _step_statements(self, step_dict: dict[str, Any], *, thread_known: bool) -> list[Statement]:
+        """The thread row the step needs (unless `thread_known`) and the step's upsert, after the checks;
+        [] when this very content is what was last stored for the step."""
         step_id, thread_id = step_dict.get("id"), step_dict.get("threadId")
         if not rows.is_id(step_id) or not rows.is_id(thread_id):
             raise self._refuse(f"malformed step or thread id {str(step_id)[:60]!r}/{str(thread_id)[:60]!r}")
         await self._check_access(thread_id)  # type: ignore[arg-type]
-        await self._ensure_thread_row(thread_id)  # type: ignore[arg-type]
-        params: dict[str, Any] = {}
         if step_dict.get("type") == "user_message" and isinstance(step_dict.get("output"), str):
             step_dict = {**step_dict, "output": rows.capped_user_text(step_dict["output"], self.max_message_chars)}
-        for key, value in step_dict.items():
-            if key not in rows.STEP_COLUMNS or value is None or key in ("metadata", "generation"):
-                continue
-            if isinstance(value, dict):
-                if not value:
-                    continue
-                value = rows.json_in(value)
-            elif key == "tags":
-                value = rows.tags_in(value, self.dialect)
-            elif key == "showInput":
-                value = str(value).lower()
-            params[key] = value
-        params["metadata"] = rows.json_in(step_dict.get("metadata") or {})
-        if step_dict.get("generation"):
-            params["generation"] = rows.json_in(step_dict["generation"])
-        params.setdefault("createdAt", rows.now_iso())
-        params.setdefault("name", "")
-        params.setdefault("type", "undefined")
-        params.setdefault("streaming", False)
-        columns = ", ".join(f'"{k}"' for k in params)
-        values = ", ".join(f":{k}" for k in params)
-        updates = ", ".join(f'"{k}" = EXCLUDED."{k}"' for k in params if k not in ("id", "threadId", "createdAt"))
-        changed = await self._run(
-            f'INSERT INTO steps ({columns}) VALUES ({values}) ON CONFLICT ("id") DO UPDATE SET {updates}'
-            ' WHERE steps."threadId" = EXCLUDED."threadId"',
-            params,
-        )
-        if changed == 0:
-            raise self._refuse(f"step {step_id} belongs to another thread")
+        if self._written.get(step_id) == rows.digest(step_dict):  # type: ignore[arg-type]
+            return []
+        upsert = rows.step_upsert(step_dict, self.dialect)
+        return [upsert] if thread_known else [rows.thread_row(thread_id), upsert]  # type: ignore[arg-type]
+
+    def _remember(self, step_dict: dict[str, Any]) -> None:
+        if len(self._written) >= _OWNER_CACHE_MAX:
+            self._written.clear()
+        self._written[step_dict["id"]] = rows.digest(step_dict)
 
     @_queued
     async def create_step(self, step_dict: dict[str, Any]) -> None:
@@ -424,6 +454,7 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         if not found:
             return
         await self._check_access(found[0]["threadId"])
+        self._written.pop(step_id, None)
         for query in (
             'DELETE FROM feedbacks WHERE "forId" = :id',
             'DELETE FROM elements WHERE "forId" = :id',

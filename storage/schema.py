@@ -42,6 +42,9 @@ log = logging.getLogger("foundry_chat.storage")
 SCHEMA_VERSION = 1
 SQLITE_BUSY_TIMEOUT_S = 15.0
 PG_CONNECT_TIMEOUT_S = 10.0
+PG_POOL_SIZE = 8
+"""Connections kept open: one for the process's writer (storage/writer.py), the rest for reads."""
+PG_POOL_OVERFLOW = 8
 _PG_LOCK_KEY = 0x466F756E  # "Foun": serialises concurrent startups on one PostgreSQL database
 
 
@@ -186,7 +189,13 @@ def create_engine_for(url: str) -> AsyncEngine:
     """An async engine with the settings this app needs (SQLite: wait on locks instead of failing at once)."""
     if _dialect(url) == "sqlite":
         return create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
-    return create_async_engine(url, pool_pre_ping=True, connect_args={"timeout": PG_CONNECT_TIMEOUT_S})
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=PG_POOL_SIZE,
+        max_overflow=PG_POOL_OVERFLOW,
+        connect_args={"timeout": PG_CONNECT_TIMEOUT_S},
+    )
 
 
 def _columns(sync_conn: Connection, table: str) -> set[str] | None:

@@ -1,4 +1,4 @@
-"""Nothing lost: the user's message is stored before the model is called, the answer while it streams.
+"""Nothing lost: the user's message is stored before the answer is shown, the answer while it streams.
 
 A turn's answer step carries `metadata["turn"]`:
 
@@ -61,8 +61,10 @@ class TurnRecorder:
     """Persist one question/answer turn from the `on_message` handler.
 
     `begin()` stores the user's message (and makes sure the thread exists, belongs to the caller and
-    has a name), plus an empty answer marked "pending". `progress(reply)` writes the answer at most
-    every `interval` seconds, in the background, never more than one write at a time. `finish(...)`
+    has a name), plus an empty answer marked "pending", in one commit; `start()` runs it beside the
+    model call, and `ready()` waits for it before anything of the answer is shown. `progress(reply)`
+    writes the answer at most every `interval` seconds, in the background, never more than one write
+    at a time. `finish(...)`
     writes the final answer (or removes the placeholder when nothing was shown). Nothing raises:
     the first failure is kept in `problem`, for the handler to tell the user (`take_problem()`).
     """
@@ -84,6 +86,7 @@ class TurnRecorder:
         self._user_text = ""
         self._last = float("-inf")
         self._inflight: asyncio.Task[None] | None = None
+        self._begun: asyncio.Task[None] | None = None
         self._reported = False
 
     def take_problem(self) -> str | None:
@@ -111,30 +114,40 @@ class TurnRecorder:
         step["streaming"] = False
         return step  # type: ignore[no-any-return]
 
+    def start(
+        self, user_message: Any, user_text: str, *, session_metadata: Mapping[str, Any] | None = None
+    ) -> None:
+        """`begin` in the background, beside the model call; `await ready()` before showing any answer."""
+        self._begun = asyncio.create_task(self.begin(user_message, user_text, session_metadata=session_metadata))
+
+    async def ready(self) -> None:
+        """Wait until the user's message is stored (or its failure recorded): the answer may be shown."""
+        if self._begun is not None:
+            await asyncio.shield(self._begun)
+
     async def begin(
         self, user_message: Any, user_text: str, *, session_metadata: Mapping[str, Any] | None = None
     ) -> None:
-        """Store the user's message (before the model is called) and a placeholder for the answer."""
+        """Store the user's message and a placeholder for the answer, in one commit (with the thread's
+        owner, name and settings)."""
         self._user_text = user_text
         if not self.answer.created_at:
             self.answer.created_at = rows.now_iso()
         try:
-            await self._claim_thread(user_message.thread_id, user_text, session_metadata)
-            await self.layer.write_step(user_message.to_dict())
-            await self.layer.write_step(self._answer_dict("pending", ""))
+            thread = await self._thread_changes(user_text, session_metadata)
+            steps = [user_message.to_dict(), self._answer_dict("pending", "")]
+            await self.layer.write_together(user_message.thread_id, thread, steps)
             self.writes += 2
         except (PersistenceError, IsolationError) as exc:
             self._fail(exc)
 
-    async def _claim_thread(self, thread_id: str, name: str, session_metadata: Mapping[str, Any] | None) -> None:
+    async def _thread_changes(self, name: str, session_metadata: Mapping[str, Any] | None) -> dict[str, Any]:
         user = caller_user()
         user_id = getattr(user, "id", None) if user is not None else None
         if user is not None and user_id is None and getattr(user, "identifier", None):
             persisted = await self.layer.get_user(user.identifier) or await self.layer.create_user(user)
             user_id = persisted.id if persisted is not None else None
-        await self.layer.write_thread(
-            thread_id, name_if_missing=name[:200], user_id=user_id, metadata=dict(session_metadata or {}) or None
-        )
+        return {"name_if_missing": name[:200], "user_id": user_id, "metadata": dict(session_metadata or {}) or None}
 
     async def progress(self, reply: str | Sequence[str]) -> None:
         """Call after every piece of answer text (the text so far, or its pieces: joined only to write).
@@ -143,6 +156,8 @@ class TurnRecorder:
         """
         if self._inflight is not None and not self._inflight.done():
             return
+        if self._begun is not None and not self._begun.done():
+            return  # the placeholder is not stored yet: a checkpoint must not overtake it
         self._collect()
         now = self.clock()
         if now - self._last < self.interval:
@@ -170,6 +185,7 @@ class TurnRecorder:
 
         `shown=False` (an error before any text): the placeholder is removed, as the page shows no answer.
         """
+        await self.ready()
         if self._inflight is not None:
             await asyncio.gather(self._inflight, return_exceptions=True)
             self._collect()
