@@ -32,10 +32,25 @@ class StalledClient:
         self.events: list[tuple[str, Any]] = []
         self._partial = ""
 
+    def _implicit_cookie(self) -> list[tuple[bytes, bytes]]:
+        """Where no password is asked (local history's implicit user) the page signs in with
+        `POST /auth/header` first, as `ChatClient.sign_in_implicitly` does."""
+        import httpx
+
+        base = f"http://{self.host}:{self.port}"
+        config = httpx.get(base + "/auth/config", timeout=10).json()
+        if not (config.get("requireLogin") and config.get("headerAuth")) or config.get("passwordAuth"):
+            return []
+        r = httpx.post(base + "/auth/header", timeout=10)
+        token = r.cookies.get("access_token") if r.status_code == 200 else None
+        return [(b"cookie", f"access_token={token}".encode())] if token else []
+
     def connect(self, timeout: float = 30.0) -> None:
+        headers = self._implicit_cookie()
         self.sock.settimeout(timeout)
         self.sock.connect((self.host, self.port))
-        self._send(Request(host=f"{self.host}:{self.port}", target="/ws/socket.io/?EIO=4&transport=websocket"))
+        target = "/ws/socket.io/?EIO=4&transport=websocket"
+        self._send(Request(host=f"{self.host}:{self.port}", target=target, extra_headers=headers))
         self._read_until(lambda kind, _: kind == "eio_open", timeout)
         auth = {"clientType": "webapp", "sessionId": self.session_id, "threadId": "", "userEnv": "{}", "chatProfile": ""}
         self._text("40" + json.dumps(auth))
