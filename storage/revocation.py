@@ -7,7 +7,8 @@ in memory, and in the `revoked_tokens` table when persistence is on (so the list
 restarts and reaches the other processes on the same database within `REFRESH_SECONDS`).
 
 `install_revocation` makes Chainlit's `decode_jwt` — behind every HTTP route, the socket.io
-handshake and `/auth/jwt` — refuse a listed token.
+handshake and `/auth/jwt` — refuse a listed token, and gives every new token a random `jti`, so
+that no two logins share a token (and a revocation).
 """
 
 from __future__ import annotations
@@ -86,6 +87,27 @@ class Revocations:
             del self._expiry[digest]
 
 
+def create_jwt(user: Any) -> str:
+    """Chainlit 2.12's login token (`chainlit.auth.jwt.create_jwt`) plus a random `jti`.
+
+    Chainlit's claims are the user, `iat` and `exp` in whole seconds: two logins of one user in the
+    same second got the same token, so signing one out signed the other out too.
+    """
+    import secrets
+    from datetime import UTC, datetime, timedelta
+
+    import jwt
+    from chainlit.auth.jwt import get_jwt_secret
+    from chainlit.config import config
+
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = user.to_dict()
+    claims.update(exp=now + timedelta(seconds=config.project.user_session_timeout), iat=now, jti=secrets.token_hex(16))
+    secret = get_jwt_secret()
+    assert secret
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
 def install_revocation(revocations: Revocations) -> None:
     """Make Chainlit refuse signed-out tokens wherever it decodes one (idempotent)."""
     import chainlit.auth
@@ -103,3 +125,27 @@ def install_revocation(revocations: Revocations) -> None:
     chainlit.auth.decode_jwt = decode_jwt  # type: ignore[attr-defined]  # authenticate_user: HTTP and socket.io
     chainlit.server.decode_jwt = decode_jwt  # type: ignore[attr-defined]  # /auth/jwt
     chainlit.server.app.state.revocations = revocations  # for POST /logout (storage/auth_routes.py)
+    chainlit.server.create_jwt = create_jwt  # type: ignore[attr-defined,assignment]  # every login: _authenticate_user
+    _refuse_signed_out_sockets(revocations)
+
+
+def _refuse_signed_out_sockets(revocations: Revocations) -> None:
+    """Refuse a socket.io handshake with a signed-out token in words, before Chainlit logs a traceback for it."""
+    from chainlit.server import sio
+    from chainlit.socket import _get_token
+    from socketio.exceptions import ConnectionRefusedError
+
+    handlers = sio.handlers.setdefault("/", {})
+    original = handlers.get("connect")
+    if original is None or getattr(original, "_foundry_chat_revocation", False):
+        return
+
+    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> Any:
+        token = _get_token(environ)
+        if token and revocations.revoked(token):
+            log.info("storage: refused a chat session of a signed-out login")
+            raise ConnectionRefusedError("This login was signed out. Sign in again.")
+        return await original(sid, environ, auth)
+
+    connect._foundry_chat_revocation = True  # type: ignore[attr-defined]
+    handlers["connect"] = connect
