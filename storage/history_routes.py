@@ -139,16 +139,16 @@ async def _read_upload(request: Request) -> bytes:
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise ImportFileError("send the file in a multipart form field named 'file'")
-        data = await upload.read(MAX_IMPORT_BYTES + 1)
-        if len(data) > MAX_IMPORT_BYTES:
+        content = await upload.read(MAX_IMPORT_BYTES + 1)
+        if len(content) > MAX_IMPORT_BYTES:
             raise _TooLarge
-        return data
-    data = bytearray()
+        return content
+    body = bytearray()
     async for chunk in request.stream():
-        data += chunk
-        if len(data) > MAX_IMPORT_BYTES:
+        body += chunk
+        if len(body) > MAX_IMPORT_BYTES:
             raise _TooLarge
-    return bytes(data)
+    return bytes(body)
 
 
 async def import_bytes(layer: Any, user: Any, data: bytes) -> dict[str, Any]:
