@@ -261,6 +261,7 @@ async def _offer_history_commands() -> None:
 
 async def _history_command(command: str) -> None:
     """The page's door to storage/history_routes.py: links to the exports, or a file to import."""
+    from storage.data_layer import IsolationError, PersistenceError
     from storage.history_routes import import_bytes
     from storage.importer import MAX_IMPORT_BYTES, ImportFileError
 
@@ -287,6 +288,9 @@ async def _history_command(command: str) -> None:
         report = await import_bytes(STORE, cl.user_session.get("user"), data)
     except (ImportFileError, OSError) as exc:
         await cl.ErrorMessage(content=f"Nothing was imported: {exc}.").send()
+        return
+    except (PersistenceError, IsolationError) as exc:  # counted and logged by the data layer
+        await cl.ErrorMessage(content=f"The import stopped part-way: {exc}. Import the file again.").send()
         return
     skipped = "".join(f"\n- skipped *{s['name']}*: {s['reason']}" for s in report["skipped"])
     names = "".join(f"\n- *{c['name']}* ({c['messages']} messages)" for c in report["imported"])

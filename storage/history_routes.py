@@ -36,6 +36,8 @@ router = APIRouter()
 EXPORT_BATCH = 50
 """Threads loaded (with their messages) per query while streaming an export of everything."""
 _NOT_FOUND = {"detail": "Not Found"}
+_FORM_OVERHEAD = 64 * 1024
+"""Room for a multipart form's headers and boundaries around the file."""
 User = Annotated[Any, Depends(get_current_user)]
 
 
@@ -74,6 +76,7 @@ async def export_all(current_user: User) -> Response:
         )
         ids = [r["id"] for r in found]
     header = export_header(current_user.identifier, rows.now_iso())
+    position = {thread_id: n for n, thread_id in enumerate(ids)}
 
     async def body() -> AsyncIterator[bytes]:
         yield json.dumps(header, ensure_ascii=False)[:-1].encode() + b', "conversations": ['
@@ -84,7 +87,7 @@ async def export_all(current_user: User) -> Response:
             where = f'WHERE t."id" IN ({", ".join(f":i{n}" for n in range(len(batch)))})'
             with acting_as(current_user):
                 threads = await layer._load_threads(where, params, with_steps=True)
-            for thread in sorted(threads, key=lambda t: ids.index(t["id"])):
+            for thread in sorted(threads, key=lambda t: position[t["id"]]):
                 yield (b"" if first else b", ") + json.dumps(conversation_document(thread), ensure_ascii=False).encode()
                 first = False
         yield b"]}\n"
@@ -122,20 +125,30 @@ async def export_markdown(thread_id: str, current_user: User) -> Response:
     )
 
 
+class _TooLarge(Exception):
+    """The upload is over MAX_IMPORT_BYTES: 413, nothing read further."""
+
+
 async def _read_upload(request: Request) -> bytes:
     """The file: a multipart field `file`, or the raw body; at most MAX_IMPORT_BYTES (+1, to tell)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_IMPORT_BYTES + _FORM_OVERHEAD:
+        raise _TooLarge  # refused before a byte is read (or spooled to disk)
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form(max_files=1, max_fields=4)
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise ImportFileError("send the file in a multipart form field named 'file'")
-        return await upload.read(MAX_IMPORT_BYTES + 1)
-    data = bytearray()
+        content = await upload.read(MAX_IMPORT_BYTES + 1)
+        if len(content) > MAX_IMPORT_BYTES:
+            raise _TooLarge
+        return content
+    body = bytearray()
     async for chunk in request.stream():
-        data += chunk
-        if len(data) > MAX_IMPORT_BYTES:
-            break
-    return bytes(data)
+        body += chunk
+        if len(body) > MAX_IMPORT_BYTES:
+            raise _TooLarge
+    return bytes(body)
 
 
 async def import_bytes(layer: Any, user: Any, data: bytes) -> dict[str, Any]:
@@ -153,13 +166,12 @@ async def import_file(request: Request, current_user: User) -> Response:
     if current_user is None or layer is None:
         return JSONResponse(_NOT_FOUND, status_code=404)
     try:
-        data = await _read_upload(request)
-        if len(data) > MAX_IMPORT_BYTES:
-            return JSONResponse(
-                {"error": f"the file is larger than the {MAX_IMPORT_BYTES // (1024 * 1024)} MiB import limit"},
-                status_code=413,
-            )
-        report = await import_bytes(layer, current_user, data)
+        report = await import_bytes(layer, current_user, await _read_upload(request))
+    except _TooLarge:
+        return JSONResponse(
+            {"error": f"the file is larger than the {MAX_IMPORT_BYTES // (1024 * 1024)} MiB import limit"},
+            status_code=413,
+        )
     except ImportFileError as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
     except (PersistenceError, IsolationError) as exc:  # counted and logged by the data layer

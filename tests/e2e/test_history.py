@@ -211,3 +211,17 @@ async def test_a_private_conversation_stays_local_after_export_and_import(
     await chat(app, cookies["bob"], "What is the capital of France?", resume=imported["id"])
     assert sent_to(local) and not sent_to(cloud), "a private conversation stays local when resumed"
     assert "kari.nordmann@example.no" in json.dumps(sent_to(local)[-1]["messages"])  # its history came back
+
+
+def test_a_file_over_the_limit_is_refused_and_changes_nothing(app: AppProcess, cookies: dict[str, str]) -> None:
+    before = list_threads(app, cookies["bob"])
+
+    def body() -> Iterator[bytes]:  # streamed (no Content-Length): the server counts as it reads
+        yield b"["
+        for _ in range(65):
+            yield b" " * (1024 * 1024)
+
+    with http(app, cookies["bob"]) as h:
+        r = h.post("/import", content=body(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and "64 MiB import limit" in r.json()["error"], r.text
+    assert list_threads(app, cookies["bob"]) == before

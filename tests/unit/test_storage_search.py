@@ -125,6 +125,15 @@ async def test_hostile_and_empty_queries_have_a_defined_answer(layer: FoundryDat
     assert await found(layer, alice, "sure") == [thread]
 
 
+async def test_a_renamed_thread_is_found_by_its_new_name_only(layer: FoundryDataLayer) -> None:
+    alice = await make_user(layer, "alice")
+    thread, _ = await chat(layer, alice, "hello", "hi", name="Groceries")
+    with acting_as(alice):
+        await layer.update_thread(thread, name="Tax return 2026")
+    assert await found(layer, alice, "tax") == [thread]
+    assert await found(layer, alice, "groceries") == []
+
+
 async def test_a_thread_claimed_after_its_first_step_is_found_by_its_owner(layer: FoundryDataLayer) -> None:
     alice = await make_user(layer, "alice")
     thread_id = new_id()
