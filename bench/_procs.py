@@ -66,6 +66,7 @@ class BenchApp(AppProcess):
                 # Every load test connects from 127.0.0.1: lift the per-client caps (docs/limits.md).
                 "LIMIT_SESSIONS_PER_CLIENT": "100000",
                 "LIMIT_V1_CONCURRENCY": "0",
+                "GATEWAY_KEYLESS": "on",  # the /v1 load comes from this machine without a key (docs/security.md)
             }
         )
         env.update(self.env)
