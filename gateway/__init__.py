@@ -67,8 +67,11 @@ def _signed_in(request: Request, token: str) -> bool:
     from chainlit.auth.cookie import get_token_from_cookies
     from chainlit.auth.jwt import decode_jwt
 
+    revocations = getattr(request.app.state, "revocations", None)  # sign-out's deny-list (storage/revocation.py)
     for candidate in (get_token_from_cookies(request.cookies), token):
         if not candidate or candidate.count(".") != 2:
+            continue
+        if revocations is not None and revocations.revoked(candidate):
             continue
         try:
             decode_jwt(candidate)  # signature and expiry, with CHAINLIT_AUTH_SECRET

@@ -146,11 +146,15 @@ async def test_sign_out_revokes_the_cookie_here_and_after_a_restart(app: AppProc
     token = old.split("=", 1)[1]
     open_chat = ChatClient(app.url, cookies=old)
     await open_chat.connect()
+    v1 = {"model": "test-model", "messages": [{"role": "user", "content": "hi"}]}
     with http(app, old) as h:
         assert h.get("/user").status_code == 200
+        assert h.get("/v1/models").status_code == 200  # with sign-in on, the signed-in session may use /v1
         assert h.post("/logout").status_code == 200
         assert h.get("/user").status_code == 401
         assert h.post("/auth/jwt", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        assert h.get("/v1/models").status_code == 401  # the cookie, signed out, opens /v1 no more
+        assert h.post("/v1/chat/completions", json=v1, headers={"Authorization": f"Bearer {token}"}).status_code == 401
     await until(lambda: not open_chat.sio.connected, what="the signed-out chat session to be closed")
     refused = ChatClient(app.url, cookies=old)
     said: list[Any] = []
