@@ -40,8 +40,8 @@ from storage import _rows as rows
 from storage.guard import caller
 from storage.health import PersistenceError, StorageHealth, is_write
 from storage.sanitize import sanitize_session_metadata
-from storage.schema import SQLITE_BUSY_TIMEOUT_S, create_engine_for, sqlite_path
-from storage.writer import GroupFailed, SqlAlchemyWriter, SqliteWriter, Statement, Writer
+from storage.schema import PG_CONNECT_TIMEOUT_S, SQLITE_BUSY_TIMEOUT_S, create_engine_for, sqlite_path
+from storage.writer import AsyncpgWriter, GroupFailed, SqliteWriter, Statement, Writer
 
 __all__ = ["FoundryDataLayer", "IsolationError", "PersistenceError"]
 
@@ -80,7 +80,7 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         self.writer: Writer = (
             SqliteWriter(path, busy_timeout_s=SQLITE_BUSY_TIMEOUT_S)
             if path is not None
-            else SqlAlchemyWriter(self.engine)
+            else AsyncpgWriter(url, connect_timeout_s=PG_CONNECT_TIMEOUT_S)
         )
         self._written: dict[str, int] = {}
         """step id → hash of what was last stored: Chainlit upserts again what the app just stored."""
