@@ -84,6 +84,8 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         )
         self._written: dict[str, int] = {}
         """step id → hash of what was last stored: Chainlit upserts again what the app just stored."""
+        self._threads: set[str] = set()
+        """Threads whose row this process has committed: their steps need no "thread row" statement."""
 
     async def close(self) -> None:
         await self.writer.close()
@@ -307,7 +309,7 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
             claims = 0
         checks: list[int] = []
         for step in steps:
-            statements = await self._step_statements(step, thread_known=claims == 0)
+            statements = await self._step_statements(step, thread_known=claims == 0 or thread_id in self._threads)
             if statements:
                 group += statements
                 checks.append(len(group) - 1)
@@ -321,6 +323,9 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
                 raise self._refuse(f"step {group[at][1].get('id')} belongs to another thread")
         for step in steps:
             self._remember(step)
+        if len(self._threads) >= _OWNER_CACHE_MAX:
+            self._threads.clear()
+        self._threads.add(thread_id)
 
     async def _thread_statement(
         self,
@@ -391,6 +396,7 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
             return
         self._owners.pop(thread_id, None)
         self._written.clear()
+        self._threads.discard(thread_id)
 
     # --- steps ----------------------------------------------------------------------------------
     async def write_step(self, step_dict: dict[str, Any]) -> None:
