@@ -2,8 +2,8 @@
 
     .venv/bin/python -m bench.bench_persistence [--quick] [--repeat N] [--no-postgres]
 
-The same app, launched once per configuration, one after the other in one run, against the same
-scripted backend (first token after 300 ms, then 50 tokens 20 ms apart):
+The same app, launched once per configuration (all three at once, idle but for the one measured),
+against the same scripted backend (first token after 300 ms, then 50 tokens 20 ms apart):
 
 - `off`: `CHAT_DB_URL=off`, nothing stored;
 - `sqlite`: the default configuration (a SQLite file in a temporary directory);
@@ -11,8 +11,9 @@ scripted backend (first token after 300 ms, then 50 tokens 20 ms apart):
   runs with `fsync=off`, so its figures leave out the disk).
 
 Per configuration: 1 and 50 sessions, connected first, each asking once at the same moment
-(`--repeat` rounds, median): wall time (first message sent → last answer finished), TTFT p50 at the
-clients, `/healthz` p99 polled from a separate process. Then 200 sessions × 5 turns (each session
+(`--repeat` rounds, median; the configurations' rounds interleaved): wall time (first message
+sent → last answer finished), TTFT p50 at the clients, `/healthz` p99 polled from a separate
+process. Then 200 sessions × 5 turns (each session
 asks, waits for the answer, asks again): reply time p50 (message sent → answer finished), errors,
 and, read back from the database afterwards, every user message and every complete answer. Then
 `/v1/chat/completions` under load: 50 streamed requests at once, wall and TTFT p50.
@@ -24,6 +25,7 @@ The figures are ratios within the run: a configuration's own 50 ÷ 1 wall, its 5
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -161,30 +163,41 @@ def _complete(metadata: Any, expected: str) -> bool:
     )
 
 
-async def measure(name: str, db_url: str, base_url: str, plan: dict[str, Any], expected: str) -> dict[str, Any]:
-    env = {**BENCH_ENV, "BASE_URL": base_url, "CHAT_DB_URL": db_url}
-    out: dict[str, Any] = {"db": name, "load_before": load()}
-    with BenchApp(env) as app:
-        await burst(app.url, 1, expected)  # warm-up
+async def measure(dbs: dict[str, str], base_url: str, plan: dict[str, Any], expected: str) -> dict[str, Any]:
+    """All configurations' apps at once (idle ones cost nothing); the burst rounds interleaved
+    (off, sqlite, postgres, off, …) so that drifts in the machine's load hit all alike."""
+    out: dict[str, dict[str, Any]] = {name: {"db": name, "load_before": load()} for name in dbs}
+    with contextlib.ExitStack() as stack:
+        apps = {
+            name: stack.enter_context(BenchApp({**BENCH_ENV, "BASE_URL": base_url, "CHAT_DB_URL": url}))
+            for name, url in dbs.items()
+        }
+        for app in apps.values():
+            await burst(app.url, 1, expected)  # warm-up
         for n in plan["sizes"]:
-            rounds = [await burst(app.url, n, expected) for _ in range(plan["repeat"])]
-            latencies = [x for r in rounds for x in r["healthz_ms"]]
-            out[str(n)] = {
-                "wall_s_median": median([r["wall_s"] for r in rounds]),
-                "wall_s": [round(r["wall_s"], 3) for r in rounds],
-                "ttft_ms_p50": median([r["ttft_ms_p50"] for r in rounds]),
-                "ttft_ms_p50s": [round(r["ttft_ms_p50"], 1) for r in rounds],
-                "healthz_ms_p99": percentile(latencies, 99) if latencies else None,
-            }
+            rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in dbs}
+            for _ in range(plan["repeat"]):
+                for name, app in apps.items():
+                    rounds[name].append(await burst(app.url, n, expected))
+            for name, done in rounds.items():
+                latencies = [x for r in done for x in r["healthz_ms"]]
+                out[name][str(n)] = {
+                    "wall_s_median": median([r["wall_s"] for r in done]),
+                    "wall_s": [round(r["wall_s"], 3) for r in done],
+                    "ttft_ms_p50": median([r["ttft_ms_p50"] for r in done]),
+                    "ttft_ms_p50s": [round(r["ttft_ms_p50"], 1) for r in done],
+                    "healthz_ms_p99": percentile(latencies, 99) if latencies else None,
+                }
         sessions, turns = plan["conversations"]
-        out["conversations"] = await conversations(app.url, sessions, turns, expected)
-        out["v1"] = await gateway_load(app.url, plan["v1"])
-    if db_url != "off":
-        out["conversations"]["stored"] = await _stored_async(db_url, expected)
-    out["load_after"] = load()
-    print(
-        f"bench: {name}: {json.dumps(out, default=str)[:4000]}", file=sys.stderr, flush=True
-    )  # kept if a later one fails
+        for name, app in apps.items():
+            out[name]["load_conversations"] = load()
+            out[name]["conversations"] = await conversations(app.url, sessions, turns, expected)
+            out[name]["v1"] = await gateway_load(app.url, plan["v1"])
+            if dbs[name] != "off":
+                out[name]["conversations"]["stored"] = await _stored_async(dbs[name], expected)
+            print(f"bench: {name}: {json.dumps(out[name], default=str)}", file=sys.stderr, flush=True)
+    for name in dbs:
+        out[name]["load_after"] = load()
     return out
 
 
@@ -244,16 +257,15 @@ async def main_async(quick: bool, repeat: int | None, postgres: bool) -> tuple[l
         tempfile.TemporaryDirectory(prefix="foundry-chat-bench-db-") as tmp,
         Backend(tokens=tokens, first_token_delay=first, token_delay=gap) as backend,
     ):
-        results["off"] = await measure("off", "off", backend.base_url, plan, expected)
-        sqlite_url = f"sqlite+aiosqlite:///{tmp}/chat.db"
-        results["sqlite"] = await measure("sqlite", sqlite_url, backend.base_url, plan, expected)
-        if postgres:
-            from tests.support.postgres import TempPostgres, unavailable_reason
+        dbs = {"off": "off", "sqlite": f"sqlite+aiosqlite:///{tmp}/chat.db"}
+        with contextlib.ExitStack() as stack:
+            if postgres:
+                from tests.support.postgres import TempPostgres, unavailable_reason
 
-            if (why := unavailable_reason()) is not None:
-                raise RuntimeError(f"PostgreSQL: {why} (or pass --no-postgres)")
-            with TempPostgres() as pg:
-                results["postgres"] = await measure("postgres", pg.url, backend.base_url, plan, expected)
+                if (why := unavailable_reason()) is not None:
+                    raise RuntimeError(f"PostgreSQL: {why} (or pass --no-postgres)")
+                dbs["postgres"] = stack.enter_context(TempPostgres()).url
+            results = await measure(dbs, backend.base_url, plan, expected)
     details = {"plan": plan, "backend": {"tokens": tokens, "first_token_delay": first, "token_delay": gap}}
     return figures_for(results, plan, quick), {**details, "results": results}
 

@@ -187,8 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     p95 = percentile(samples, 95)
     size = f"{threads:,} threads × {MESSAGES} messages, {backend}"
     figures = [
-        Figure("9a", f"search p50 ({size})", round(median(samples), 2), "ms", "", None, COMMAND),
-        Figure("9b", f"search p95 ({size})", round(p95, 2), "ms", f"≤ {TARGET_P95_MS:.0f} ms",
+        Figure("10a", f"search p50 ({size})", round(median(samples), 2), "ms", "", None, COMMAND),
+        Figure("10b", f"search p95 ({size})", round(p95, 2), "ms", f"≤ {TARGET_P95_MS:.0f} ms",
                check(p95 <= TARGET_P95_MS, args.quick), COMMAND),
     ]
     details = {

@@ -6,7 +6,8 @@
 | `schema` | the tables Chainlit 2.12 needs, created and migrated at startup (`ensure_schema`) |
 | `data_layer` | `FoundryDataLayer`: failed writes counted and reported, ownership checked, no secrets stored |
 | `health` | failed reads and writes: counted, logged once per burst, summarized for `/readyz` |
-| `turns` | the user's message before the model, the answer while it streams, interrupted answers, resume |
+| `turns` | the user's message before the answer is shown, the answer while it streams, interrupted answers, resume |
+| `writer` | one writer per process: every session's writes batched into one transaction |
 | `guard` | who is asking (socket session or HTTP request) |
 | `sanitize` | what of a user session may be stored |
 | `users`, `auth` | the users file (Argon2id), login callbacks, auth settings checks |

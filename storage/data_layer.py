@@ -40,9 +40,9 @@ from storage import _rows as rows
 from storage.guard import caller
 from storage.health import PersistenceError, StorageHealth, is_write
 from storage.sanitize import sanitize_session_metadata
-from storage.schema import SQLITE_BUSY_TIMEOUT_S, create_engine_for, sqlite_path
+from storage.schema import PG_CONNECT_TIMEOUT_S, SQLITE_BUSY_TIMEOUT_S, create_engine_for, sqlite_path
 from storage.search import ranked_page, ranked_thread_ids
-from storage.writer import GroupFailed, SqlAlchemyWriter, SqliteWriter, Statement, Writer
+from storage.writer import AsyncpgWriter, GroupFailed, SqliteWriter, Statement, Writer
 
 __all__ = ["FoundryDataLayer", "IsolationError", "PersistenceError"]
 
@@ -83,10 +83,12 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         self.writer: Writer = (
             SqliteWriter(path, busy_timeout_s=SQLITE_BUSY_TIMEOUT_S)
             if path is not None
-            else SqlAlchemyWriter(self.engine)
+            else AsyncpgWriter(url, connect_timeout_s=PG_CONNECT_TIMEOUT_S)
         )
         self._written: dict[str, int] = {}
         """step id → hash of what was last stored: Chainlit upserts again what the app just stored."""
+        self._threads: set[str] = set()
+        """Threads whose row this process has committed: their steps need no "thread row" statement."""
 
     async def close(self) -> None:
         await self.writer.close()
@@ -317,7 +319,7 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
             claims = 0
         checks: list[int] = []
         for step in steps:
-            statements = await self._step_statements(step, thread_known=claims == 0)
+            statements = await self._step_statements(step, thread_known=claims == 0 or thread_id in self._threads)
             if statements:
                 group += statements
                 checks.append(len(group) - 1)
@@ -331,6 +333,9 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
                 raise self._refuse(f"step {group[at][1].get('id')} belongs to another thread")
         for step in steps:
             self._remember(step)
+        if len(self._threads) >= _OWNER_CACHE_MAX:
+            self._threads.clear()
+        self._threads.add(thread_id)
 
     async def _thread_statement(
         self,
@@ -401,6 +406,7 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
             return
         self._owners.pop(thread_id, None)
         self._written.clear()
+        self._threads.discard(thread_id)
 
     # --- steps ----------------------------------------------------------------------------------
     async def write_step(self, step_dict: dict[str, Any]) -> None:
