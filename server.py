@@ -156,9 +156,16 @@ def install_security(settings: Any, *, sign_in: bool, allowed_origins: tuple[str
     if bind and bind not in ("0.0.0.0", "::"):
         extra.append(bind)
     limits = [(chainlit.server.SOCKET_IO_PATH, SOCKET_MESSAGE_BYTES)]  # socket.io polling carries whole messages
+    # The history import (storage/history_routes.py, and the Import command's file prompt, which uploads
+    # through /project/file) takes files up to MAX_IMPORT_BYTES and refuses larger ones itself.
+    from storage.importer import MAX_IMPORT_BYTES
+
+    file_bytes = MAX_IMPORT_BYTES
     upload = config.features.spontaneous_file_upload
     if upload is not None and upload.enabled:
-        limits.append(("/project/file", int((upload.max_size_mb or 500) * 1024 * 1024) + 1024 * 1024))
+        file_bytes = max(file_bytes, int((upload.max_size_mb or 500) * 1024 * 1024))
+    limits.append(("/project/file", file_bytes + 1024 * 1024))  # + room for the multipart envelope
+    limits.append(("/import", MAX_IMPORT_BYTES + 1024 * 1024))
     policy = SecurityPolicy(
         settings,
         HostPolicy.build(settings.allowed_hosts, extra),

@@ -88,7 +88,9 @@ def upload_through_import_command(page: Any, path: Path) -> str:
     run_command(page, "Import")
     dropzone = page.get_by_text("Drag and drop files here").last
     dropzone.wait_for(timeout=10_000)
-    dropzone.locator("xpath=ancestor::div[.//input[@type='file']][1]//input[@type='file']").set_input_files(str(path))
+    with page.expect_response(lambda r: "/project/file" in r.url and r.request.method == "POST", timeout=15_000) as upload:
+        dropzone.locator("xpath=ancestor::div[.//input[@type='file']][1]//input[@type='file']").set_input_files(str(path))
+    assert upload.value.ok, upload.value.text()
     page.wait_for_function(
         f"n => [...document.querySelectorAll('{ANSWERS}')].slice(n).some(e => e.innerText.includes('imported'))",
         arg=before + 1,
