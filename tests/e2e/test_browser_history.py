@@ -88,8 +88,18 @@ def upload_through_import_command(page: Any, path: Path) -> str:
     run_command(page, "Import")
     dropzone = page.get_by_text("Drag and drop files here").last
     dropzone.wait_for(timeout=10_000)
-    with page.expect_response(lambda r: "/project/file" in r.url and r.request.method == "POST", timeout=15_000) as upload:
-        dropzone.locator("xpath=ancestor::div[.//input[@type='file']][1]//input[@type='file']").set_input_files(str(path))
+    # The prompt's dropzone may render its input again right after it appears; files set on the
+    # replaced input upload nothing, so set them again (at most 3 times) until the upload is seen.
+    for attempt in range(3):
+        try:
+            with page.expect_response(lambda r: "/project/file" in r.url and r.request.method == "POST", timeout=5_000) as upload:
+                page.get_by_text("Drag and drop files here").last.locator(
+                    "xpath=ancestor::div[.//input[@type='file']][1]//input[@type='file']"
+                ).set_input_files(str(path))
+            break
+        except Exception:
+            if attempt == 2:
+                raise
     assert upload.value.ok, upload.value.text()
     page.wait_for_function(
         f"n => [...document.querySelectorAll('{ANSWERS}')].slice(n).some(e => e.innerText.includes('imported'))",
