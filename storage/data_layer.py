@@ -42,6 +42,7 @@ from storage.health import PersistenceError, StorageHealth, is_write
 from storage.sanitize import sanitize_session_metadata
 from storage.schema import PG_CONNECT_TIMEOUT_S, SQLITE_BUSY_TIMEOUT_S, create_engine_for, sqlite_path
 from storage.search import ranked_page, ranked_thread_ids
+from storage.reader import AsyncpgReader, Reader, SqliteReader, expand
 from storage.writer import AsyncpgWriter, GroupFailed, SqliteWriter, Statement, Writer
 
 __all__ = ["FoundryDataLayer", "IsolationError", "PersistenceError"]
@@ -85,6 +86,11 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
             if path is not None
             else AsyncpgWriter(url, connect_timeout_s=PG_CONNECT_TIMEOUT_S)
         )
+        self.reader: Reader = (
+            SqliteReader(path, busy_timeout_s=SQLITE_BUSY_TIMEOUT_S)
+            if path is not None
+            else AsyncpgReader(url, connect_timeout_s=PG_CONNECT_TIMEOUT_S)
+        )
         self._written: dict[str, int] = {}
         """step id → hash of what was last stored: Chainlit upserts again what the app just stored."""
         self._threads: set[str] = set()
@@ -92,6 +98,7 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
 
     async def close(self) -> None:
         await self.writer.close()
+        await self.reader.close()
         await self.engine.dispose()
 
     # --- health ---------------------------------------------------------------------------------
@@ -116,20 +123,29 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
     async def _run(self, query: str, parameters: dict[str, Any], *, expanding: tuple[str, ...] = ()) -> Any:
         """Run one statement; rows as dicts, or the row count. Raises PersistenceError.
 
-        Reads run on the engine's pool; writes go to the process's one writer (`storage.writer`),
+        `SELECT`s go to the reader (`storage.reader`: plain sqlite3 threads, or an asyncpg pool), other
+        reads to the engine's pool; writes go to the process's one writer (`storage.writer`),
         which commits them with whatever other sessions are writing at the same moment.
         """
         if is_write(query) and not expanding:
             return (await self._write([(query, parameters)]))[0]
-        statement = text(query)
         parameters = {k: rows.storable(v) if isinstance(v, str) else v for k, v in parameters.items()}
+        if query.lstrip()[:6].lower() == "select":  # the fast path: storage/reader.py
+            try:
+                sql, params = expand(query, parameters, expanding) if expanding else (query, parameters)
+                out: Any = await self.reader.fetch(sql, params)
+            except Exception as exc:
+                raise self.stats.failure(query, exc) from exc
+            self.stats.success(query)
+            return out
+        statement = text(query)
         if expanding:
             statement = statement.bindparams(*(bindparam(name, expanding=True) for name in expanding))
         try:
             async with self.async_session() as session:
                 async with session.begin():
                     result = await session.execute(statement, parameters)
-                    out: Any = (
+                    out = (
                         self.clean_result([dict(r._mapping) for r in result.fetchall()])  # type: ignore[no-untyped-call]
                         if result.returns_rows
                         else result.rowcount
