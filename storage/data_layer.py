@@ -21,7 +21,6 @@ What `chainlit/data/sql_alchemy.py` (2.12) does that this class changes:
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -39,10 +38,10 @@ from sqlalchemy.orm import sessionmaker
 from storage import _rows as rows
 from storage.guard import caller
 from storage.health import PersistenceError, StorageHealth, is_write
-from storage.sanitize import sanitize_session_metadata
+from storage.reader import AsyncpgReader, Reader, SqliteReader, expand
 from storage.schema import PG_CONNECT_TIMEOUT_S, SQLITE_BUSY_TIMEOUT_S, create_engine_for, sqlite_path
 from storage.search import ranked_page, ranked_thread_ids
-from storage.reader import AsyncpgReader, Reader, SqliteReader, expand
+from storage.thread_changes import THREAD_READ, Known, Refused, plan
 from storage.writer import AsyncpgWriter, GroupFailed, SqliteWriter, Statement, Writer
 
 __all__ = ["FoundryDataLayer", "IsolationError", "PersistenceError"]
@@ -79,7 +78,8 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         self.async_session = sessionmaker(bind=self.engine, expire_on_commit=False, class_=AsyncSession)  # type: ignore[call-overload]
         self.stats = StorageHealth()
         self.skipped_elements = 0
-        self._owners: dict[str, str] = {}
+        self.known = Known()
+        """Owned threads' rows and users' identifiers: a turn's writes need no reads (storage/thread_changes.py)."""
         path = sqlite_path(url)
         self.writer: Writer = (
             SqliteWriter(path, busy_timeout_s=SQLITE_BUSY_TIMEOUT_S)
@@ -178,25 +178,29 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         return rows.now_iso()
 
     # --- ownership ------------------------------------------------------------------------------
+    async def _thread_row(self, thread_id: str) -> dict[str, Any] | None:
+        """The stored row of a thread ("userId", "userIdentifier", "name", "metadata"), or None; owned
+        threads come from what this process knows (`storage.thread_changes.Known`) without a read."""
+        known = self.known.thread(thread_id)
+        if known is not None:
+            return known
+        found = await self._run(THREAD_READ, {"id": thread_id})
+        row = dict(found[0]) if found else None
+        self.known.keep(thread_id, row)
+        return row
+
     async def _thread_owner(self, thread_id: str) -> tuple[bool, str | None, str | None]:
         """(exists, userId, userIdentifier) of a thread."""
-        found = await self._run('SELECT "userId", "userIdentifier" FROM threads WHERE "id" = :id', {"id": thread_id})
-        if not found:
-            return False, None, None
-        return True, found[0]["userId"], found[0]["userIdentifier"]
+        row = await self._thread_row(thread_id)
+        return (False, None, None) if row is None else (True, row["userId"], row["userIdentifier"])
 
-    async def _check_access(self, thread_id: str) -> None:
-        """Raise IsolationError when a known caller is not the owner of an existing, owned thread."""
+    async def _check_access(self, thread_id: str, row: dict[str, Any] | None = None) -> None:
+        """Raise IsolationError when a known caller is not the owner of an existing, owned thread
+        (`row`: the thread's row when the caller has just read it)."""
         who = caller()
         if who is None:
             return
-        owner = self._owners.get(thread_id)
-        if owner is None:
-            _, _, owner = await self._thread_owner(thread_id)
-            if owner is not None:
-                if len(self._owners) >= _OWNER_CACHE_MAX:
-                    self._owners.clear()
-                self._owners[thread_id] = owner
+        owner = (row if row is not None else await self._thread_row(thread_id) or {}).get("userIdentifier")
         if owner is not None and owner != who:
             raise self._refuse(f"thread {thread_id} belongs to another user")
 
@@ -327,83 +331,65 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         await self.write_together(thread_id, changes, [])
 
     async def write_together(self, thread_id: str, thread: dict[str, Any] | None, steps: list[dict[str, Any]]) -> None:
-        """A thread's changes (`write_thread`'s arguments; None: none) and steps of it, in one commit."""
+        """A thread's changes (`write_thread`'s arguments; None: none) and steps of it, in one commit.
+
+        The thread's row is read once, if this process does not know it already (`_thread_row`).
+        """
+        if not rows.is_id(thread_id):
+            raise self._refuse(f"malformed thread id {thread_id[:60]!r}")
+        existing = await self._thread_row(thread_id) if caller() is not None or thread is not None else None
+        await self._check_access(thread_id, existing or {})
         group: list[Statement] = []
         claims = -1
-        if thread is not None and (statement := await self._thread_statement(thread_id, **thread)) is not None:
-            group.append(statement)
-            claims = 0
+        after: dict[str, Any] | None = None
+        if thread is not None:
+            statement, after = await self._thread_statement(thread_id, existing, thread)
+            if statement is not None:
+                group.append(statement)
+                claims = 0
         checks: list[int] = []
+        known = claims == 0 or existing is not None or thread_id in self._threads
         for step in steps:
-            statements = await self._step_statements(step, thread_known=claims == 0 or thread_id in self._threads)
-            if statements:
+            if statements := self._step_statements(step, thread_id, thread_known=known):
                 group += statements
                 checks.append(len(group) - 1)
         if not group:
             return
         counts = await self._write(group)
         if claims == 0 and counts[0] == 0:  # another user claimed it between our read and this write
+            self.known.forget(thread_id)
             raise self._refuse(f"thread {thread_id} already belongs to another user")
         for at in checks:
             if counts[at] == 0:
                 raise self._refuse(f"step {group[at][1].get('id')} belongs to another thread")
         for step in steps:
             self._remember(step)
+        if after is not None:
+            self.known.keep(thread_id, after)
         if len(self._threads) >= _OWNER_CACHE_MAX:
             self._threads.clear()
         self._threads.add(thread_id)
 
     async def _thread_statement(
-        self,
-        thread_id: str,
-        *,
-        name: str | None = None,
-        name_if_missing: str | None = None,
-        user_id: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        tags: list[str] | None = None,
-    ) -> Statement | None:
-        """The upsert for a thread's changes, after the checks; None when there is nothing to change.
-
-        Metadata is merged into what is stored (a None value removes a key) and sanitized. A thread
-        that has an owner keeps it: `user_id` may claim an unowned thread, never move an owned one.
-        """
-        if not rows.is_id(thread_id):
-            raise self._refuse(f"malformed thread id {thread_id[:60]!r}")
-        await self._check_access(thread_id)
-        found = await self._run('SELECT "userId", "name", "metadata" FROM threads WHERE "id" = :id', {"id": thread_id})
-        existing = found[0] if found else None
-        if existing is not None and name is None and user_id is None and metadata is None and tags is None:
-            if name_if_missing is None or existing["name"]:
-                return None
-        user_identifier = None
+        self, thread_id: str, existing: dict[str, Any] | None, changes: dict[str, Any]
+    ) -> tuple[Statement | None, dict[str, Any]]:
+        """`storage.thread_changes.plan`, with the new owner's identifier looked up (once per user)."""
+        user_id = changes.get("user_id")
+        identifier = None
         if user_id is not None:
             if existing is not None and existing["userId"] not in (None, user_id):
                 raise self._refuse(f"thread {thread_id} already belongs to another user")
-            who = await self._run('SELECT "identifier" FROM users WHERE "id" = :id', {"id": user_id})
-            if not who:
-                raise self._refuse(f"unknown user id {user_id}")
-            user_identifier = who[0]["identifier"]
-        stored = rows.json_out(existing["metadata"], {}) if existing is not None else {}
-        incoming = metadata or {}
-        removed = {k for k, v in incoming.items() if v is None}
-        merged = {k: v for k, v in (stored if isinstance(stored, dict) else {}).items() if k not in removed}
-        merged.update({k: v for k, v in incoming.items() if v is not None})
-        merged = sanitize_session_metadata(merged)
-        if name is None and isinstance(incoming.get("name"), str):
-            name = incoming["name"]
-        if name is None and name_if_missing is not None and not (existing and existing["name"]):
-            name = name_if_missing
-        data = {
-            "id": thread_id,
-            "createdAt": rows.now_iso() if existing is None else None,
-            "name": name,
-            "userId": user_id,
-            "userIdentifier": user_identifier,
-            "tags": rows.tags_in(tags, self.dialect),
-            "metadata": json.dumps(merged, ensure_ascii=False),
-        }
-        return rows.thread_upsert(data)
+            identifier = self.known.identifier(user_id)
+            if identifier is None:
+                who = await self._run('SELECT "identifier" FROM users WHERE "id" = :id', {"id": user_id})
+                if not who:
+                    raise self._refuse(f"unknown user id {user_id}")
+                identifier = who[0]["identifier"]
+                self.known.keep_identifier(user_id, identifier)
+        try:
+            return plan(thread_id, existing, user_identifier=identifier, dialect=self.dialect, **changes)
+        except Refused as exc:
+            raise self._refuse(str(exc)) from exc
 
     async def delete_thread(self, thread_id: str) -> None:
         if not rows.is_id(thread_id):
@@ -420,7 +406,7 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
                 await self._run(query, {"id": thread_id})
         except (PersistenceError, IsolationError):
             return
-        self._owners.pop(thread_id, None)
+        self.known.forget(thread_id)
         self._written.clear()
         self._threads.discard(thread_id)
 
@@ -429,19 +415,20 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         """Upsert one step; raises PersistenceError / IsolationError (the app's own writes use this)."""
         await self.write_together(str(step_dict.get("threadId")), None, [step_dict])
 
-    async def _step_statements(self, step_dict: dict[str, Any], *, thread_known: bool) -> list[Statement]:
-        """The thread row the step needs (unless `thread_known`) and the step's upsert, after the checks;
-        [] when this very content is what was last stored for the step."""
-        step_id, thread_id = step_dict.get("id"), step_dict.get("threadId")
-        if not rows.is_id(step_id) or not rows.is_id(thread_id):
-            raise self._refuse(f"malformed step or thread id {str(step_id)[:60]!r}/{str(thread_id)[:60]!r}")
-        await self._check_access(thread_id)  # type: ignore[arg-type]
+    def _step_statements(self, step_dict: dict[str, Any], thread_id: str, *, thread_known: bool) -> list[Statement]:
+        """The thread row the step needs (unless `thread_known`) and the step's upsert, after the checks
+        (`write_together` checked the caller's access to `thread_id`); [] when this very content is
+        what was last stored for the step."""
+        step_id = step_dict.get("id")
+        if not rows.is_id(step_id) or step_dict.get("threadId") != thread_id:
+            named = str(step_dict.get("threadId"))[:60]
+            raise self._refuse(f"malformed step id or another thread {str(step_id)[:60]!r}/{named!r}")
         if step_dict.get("type") == "user_message" and isinstance(step_dict.get("output"), str):
             step_dict = {**step_dict, "output": rows.capped_user_text(step_dict["output"], self.max_message_chars)}
         if self._written.get(step_id) == rows.digest(step_dict):  # type: ignore[arg-type]
             return []
         upsert = rows.step_upsert(step_dict, self.dialect)
-        return [upsert] if thread_known else [rows.thread_row(thread_id), upsert]  # type: ignore[arg-type]
+        return [upsert] if thread_known else [rows.thread_row(thread_id), upsert]
 
     def _remember(self, step_dict: dict[str, Any]) -> None:
         if len(self._written) >= _OWNER_CACHE_MAX:
