@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from config import Settings
-from health import metrics
+from health import heap, metrics
 from privacy import PrivacyGuard
 from providers.base import Provider
 from providers.errors import Draining, NotReady, TurnRefused
@@ -122,7 +122,9 @@ class AppRuntime:
                 # After the chat model, so the two loads don't share the GIL; a turn that arrives before
                 # the name model is up waits for it within PRIVACY_TIMEOUT, else stays local.
                 self.guard.start()
+                self.guard.when_loaded(lambda: heap.settle("the name detector loaded", collect=False))
             metrics.MODEL_DOWNLOAD_PROGRESS.set(1.0)  # downloaded now, already cached, or nothing to fetch
+            heap.settle("start-up")  # full collections no longer walk what was loaded (health/heap.py)
             self.state = "ready"
             self.ready_seconds = time.monotonic() - self.started_at
             log.info("runtime: ready in %.2fs: %s", self.ready_seconds, self.local.description)

@@ -13,6 +13,7 @@ load makes the verdict private, with the reason in `Verdict.failure` (shown on t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
@@ -96,6 +97,19 @@ class PrivacyGuard:
         """Begin loading the NER model in its worker thread (returns at once)."""
         if self.slow_enabled and self._loaded is None:
             self._loaded = self._ner.submit(self._load)
+
+    def when_loaded(self, callback: Callable[[], object]) -> None:
+        """Run `callback` in the event loop once the name model has loaded (not at all if it failed)."""
+        if self._loaded is None:
+            return
+        loop = asyncio.get_running_loop()
+
+        def done(future: Future[None]) -> None:
+            if not future.cancelled() and future.exception() is None:
+                with contextlib.suppress(RuntimeError):  # the loop closed first: nothing to do
+                    loop.call_soon_threadsafe(callback)
+
+        self._loaded.add_done_callback(done)
 
     def _load(self) -> None:
         started = time.perf_counter()
