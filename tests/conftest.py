@@ -16,8 +16,15 @@ TESTS = Path(__file__).resolve().parent
 TIER_MARKS = {"e2e": pytest.mark.e2e, "engine": pytest.mark.engine}
 
 
+LONGEST_FIRST = ("tests/unit/test_tooling.py", "tests/e2e/test_bench_quick.py")
+"""Files of a minute or more each: started first, so that neither of the two workers (pytest-xdist,
+`--dist loadfile`) is left running one of them alone at the end."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test by its tier's folder (`-m "not e2e"` works). `pytestmark` in a conftest has no effect."""
+    first = {TESTS.parent / name for name in LONGEST_FIRST}
+    items.sort(key=lambda item: item.path.resolve() not in first)  # stable: the rest keep their order
     for item in items:
         try:
             tier = item.path.resolve().relative_to(TESTS).parts[0]

@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 from config import BUNDLED_MODEL_PATH
+from storage.users import add_or_update_user
+from tests.support import postgres
 from tests.support.app_process import AppProcess
 from tests.support.openai_server import OpenAIServer
+from tests.support.persisted import PASSWORDS, REFUSALS, app_env, data_layer_complaints
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +51,35 @@ def backend(http_backend: OpenAIServer) -> Iterator[OpenAIServer]:
     http_backend.received.clear()
     yield http_backend
     http_backend.behaviour = Behaviour()
+
+
+# --- persistence (tests/e2e/test_persistence*.py; helpers: tests/support/persisted.py) ---------------
+@pytest.fixture(scope="module")
+def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("auth") / "users.json"
+    for name, password in PASSWORDS.items():
+        add_or_update_user(path, name, password)
+    return path
+
+
+@pytest.fixture
+def auth_env(backend: OpenAIServer, users_file: Path, foundry_cache: Path, tmp_path: Path) -> dict[str, str]:
+    return app_env(
+        backend, f"sqlite+aiosqlite:///{tmp_path / 'db' / 'chat.db'}", foundry_cache, AUTH_USERS_FILE=str(users_file)
+    )
+
+
+@pytest.fixture
+def auth_app(auth_env: dict[str, str]) -> Iterator[AppProcess]:
+    with AppProcess(auth_env) as app:
+        yield app
+    assert not data_layer_complaints(app.log(), REFUSALS), app.log()[-3000:]
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[postgres.TempPostgres]:
+    reason = postgres.unavailable_reason()
+    if reason:
+        pytest.skip(f"PostgreSQL path not tested: {reason}")
+    with postgres.TempPostgres() as server:
+        yield server
