@@ -72,6 +72,22 @@ def _resolve(job: _Job) -> None:
         job.future.set_result(job.result or [])
 
 
+def _tell(jobs: list[_Job]) -> None:
+    """Resolve a batch's jobs with one wake-up of each caller's loop, not one per job: a batch of fifty
+    sessions' writes was fifty `call_soon_threadsafe`s (a self-pipe write and a loop pass each)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+    for job in jobs:
+        by_loop.setdefault(job.loop, []).append(job)
+    for loop, waiting in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody to tell
+            loop.call_soon_threadsafe(_resolve_all, waiting)
+
+
+def _resolve_all(jobs: list[_Job]) -> None:
+    for job in jobs:
+        _resolve(job)
+
+
 class Writer:
     """`submit(group)` → the row count of each statement, once committed; raises `GroupFailed`."""
 
@@ -139,9 +155,7 @@ class SqliteWriter(Writer):
                     if conn is not None:
                         conn.close()
                 conn = None
-            for job in jobs:
-                with contextlib.suppress(RuntimeError):  # the loop is closed: nobody to tell
-                    job.loop.call_soon_threadsafe(_resolve, job)
+            _tell(jobs)
             if stop:
                 break
         if conn is not None:
@@ -260,9 +274,7 @@ class AsyncpgWriter(Writer):
                 for job in jobs:
                     job.result = job.result if isinstance(job.result, BaseException) else GroupFailed("BEGIN", exc)
                 await self._drop()
-            for job in jobs:
-                with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody to tell
-                    job.loop.call_soon_threadsafe(_resolve, job)
+            _tell(jobs)
             if stop:
                 return
 
