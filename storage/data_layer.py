@@ -348,11 +348,14 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
                 group.append(statement)
                 claims = 0
         checks: list[int] = []
+        written: dict[str, int] = {}
         known = claims == 0 or existing is not None or thread_id in self._threads
         for step in steps:
-            if statements := self._step_statements(step, thread_id, thread_known=known):
+            statements, fingerprint = self._step_statements(step, thread_id, thread_known=known)
+            if statements:
                 group += statements
                 checks.append(len(group) - 1)
+                written[step["id"]] = fingerprint
         if not group:
             return
         counts = await self._write(group)
@@ -362,8 +365,8 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         for at in checks:
             if counts[at] == 0:
                 raise self._refuse(f"step {group[at][1].get('id')} belongs to another thread")
-        for step in steps:
-            self._remember(step)
+        for step_id, fingerprint in written.items():
+            self._remember(step_id, fingerprint)
         if after is not None:
             self.known.keep(thread_id, after)
         if len(self._threads) >= _OWNER_CACHE_MAX:
@@ -415,25 +418,28 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         """Upsert one step; raises PersistenceError / IsolationError (the app's own writes use this)."""
         await self.write_together(str(step_dict.get("threadId")), None, [step_dict])
 
-    def _step_statements(self, step_dict: dict[str, Any], thread_id: str, *, thread_known: bool) -> list[Statement]:
+    def _step_statements(
+        self, step_dict: dict[str, Any], thread_id: str, *, thread_known: bool
+    ) -> tuple[list[Statement], int]:
         """The thread row the step needs (unless `thread_known`) and the step's upsert, after the checks
-        (`write_together` checked the caller's access to `thread_id`); [] when this very content is
-        what was last stored for the step."""
+        (`write_together` checked the caller's access to `thread_id`), and the upsert's fingerprint;
+        no statements when this very content is what was last stored for the step."""
         step_id = step_dict.get("id")
         if not rows.is_id(step_id) or step_dict.get("threadId") != thread_id:
             named = str(step_dict.get("threadId"))[:60]
             raise self._refuse(f"malformed step id or another thread {str(step_id)[:60]!r}/{named!r}")
         if step_dict.get("type") == "user_message" and isinstance(step_dict.get("output"), str):
             step_dict = {**step_dict, "output": rows.capped_user_text(step_dict["output"], self.max_message_chars)}
-        if self._written.get(step_id) == rows.digest(step_dict):  # type: ignore[arg-type]
-            return []
         upsert = rows.step_upsert(step_dict, self.dialect)
-        return [upsert] if thread_known else [rows.thread_row(thread_id), upsert]
+        fingerprint = rows.fingerprint(upsert)
+        if self._written.get(step_id) == fingerprint:  # type: ignore[arg-type]
+            return [], fingerprint
+        return ([upsert] if thread_known else [rows.thread_row(thread_id), upsert]), fingerprint
 
-    def _remember(self, step_dict: dict[str, Any]) -> None:
+    def _remember(self, step_id: str, fingerprint: int) -> None:
         if len(self._written) >= _OWNER_CACHE_MAX:
             self._written.clear()
-        self._written[step_dict["id"]] = rows.digest(step_dict)
+        self._written[step_id] = fingerprint
 
     @_queued
     async def create_step(self, step_dict: dict[str, Any]) -> None:
