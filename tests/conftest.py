@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import postgres
 from tests.support.fake_provider import FakeProvider
 from tests.support.openai_server import OpenAIServer
-
 
 TESTS = Path(__file__).resolve().parent
 TIER_MARKS = {"e2e": pytest.mark.e2e, "engine": pytest.mark.engine}
@@ -50,4 +50,15 @@ def fake() -> FakeProvider:
 @pytest.fixture
 def openai_server() -> Iterator[OpenAIServer]:
     with OpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[postgres.TempPostgres]:
+    """One PostgreSQL server per test process (each test makes its own database); setup.sh --dev
+    installs Debian's server, so its absence is a failure, not a skip."""
+    reason = postgres.unavailable_reason()
+    if reason:
+        pytest.fail(f"PostgreSQL not available: {reason}")
+    with postgres.TempPostgres() as server:
         yield server

@@ -9,7 +9,6 @@ import pytest
 
 from config import BUNDLED_MODEL_PATH
 from storage.users import add_or_update_user
-from tests.support import postgres
 from tests.support.app_process import AppProcess
 from tests.support.openai_server import OpenAIServer
 from tests.support.persisted import PASSWORDS, REFUSALS, app_env, data_layer_complaints
@@ -74,12 +73,3 @@ def auth_app(auth_env: dict[str, str]) -> Iterator[AppProcess]:
     with AppProcess(auth_env) as app:
         yield app
     assert not data_layer_complaints(app.log(), REFUSALS), app.log()[-3000:]
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[postgres.TempPostgres]:
-    reason = postgres.unavailable_reason()
-    if reason:
-        pytest.skip(f"PostgreSQL path not tested: {reason}")
-    with postgres.TempPostgres() as server:
-        yield server

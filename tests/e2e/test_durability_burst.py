@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +40,6 @@ class ThreadClient(ChatClient):
 
     async def _on_first_interaction(self, data: dict[str, Any]) -> None:
         self.thread_id = data.get("thread_id")
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[postgres.TempPostgres]:
-    reason = postgres.unavailable_reason()
-    if reason:
-        pytest.skip(f"PostgreSQL path not tested: {reason}")
-    with postgres.TempPostgres() as server:
-        yield server
 
 
 async def stored_steps(db_url: str) -> dict[str, list[tuple[str, str, Any]]]:

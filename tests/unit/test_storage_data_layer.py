@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import uuid
 import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,24 +22,7 @@ from chainlit.user import PersistedUser, User
 from storage.data_layer import FoundryDataLayer, IsolationError, PersistenceError
 from storage.guard import acting_as, caller
 from storage.schema import ensure_schema
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-def step(thread_id: str, output: str = "hi", *, step_id: str | None = None, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": step_id or new_id(),
-        "threadId": thread_id,
-        "name": "User",
-        "type": "user_message",
-        "output": output,
-        "streaming": False,
-        "metadata": {},
-        "createdAt": "2026-01-01T00:00:00.000000Z",
-        **extra,
-    }
+from tests.support.steps import new_id, step
 
 
 @pytest.fixture
@@ -284,7 +266,9 @@ async def test_unstorable_characters_never_fail_a_write(layer: FoundryDataLayer,
         await layer.write_thread(thread_id, name_if_missing=bad, user_id=alice.id, metadata={"k": bad})
     assert layer.stats.failed_writes == 0 and (await layer.check())["ok"]
     with sqlite3.connect(db) as conn:
-        outputs = [r[0] for r in conn.execute("SELECT output FROM steps WHERE output LIKE '%here' OR output LIKE '%surrogate'")]
+        outputs = [
+            r[0] for r in conn.execute("SELECT output FROM steps WHERE output LIKE '%here' OR output LIKE '%surrogate'")
+        ]
     assert outputs and all("\ufffd" in o for o in outputs)
 
 

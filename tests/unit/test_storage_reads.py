@@ -4,10 +4,7 @@ on real SQLite and real PostgreSQL."""
 from __future__ import annotations
 
 import json
-import uuid
 import warnings
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,48 +18,8 @@ from chainlit.user import PersistedUser, User
 from storage.data_layer import FoundryDataLayer, IsolationError, PersistenceError
 from storage.guard import acting_as
 from storage.reader import expand, positional
-from storage.schema import ensure_schema
 from storage.thread_changes import Known, Refused, plan
-from tests.support import postgres
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-def step(thread_id: str, output: str = "hi", **extra: Any) -> dict[str, Any]:
-    return {
-        "id": new_id(),
-        "threadId": thread_id,
-        "name": "User",
-        "type": "user_message",
-        "output": output,
-        "streaming": False,
-        "metadata": {},
-        "createdAt": "2026-01-01T00:00:00.000000Z",
-        **extra,
-    }
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[postgres.TempPostgres]:
-    reason = postgres.unavailable_reason()
-    if reason:
-        pytest.fail(f"PostgreSQL not available: {reason}")
-    with postgres.TempPostgres() as server:
-        yield server
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def layer(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[FoundryDataLayer]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"
-    else:
-        url = request.getfixturevalue("pg").create_database(f"reads_{uuid.uuid4().hex[:8]}")
-    await ensure_schema(url)
-    layer = FoundryDataLayer(url)
-    yield layer
-    await layer.close()
+from tests.support.steps import new_id, step
 
 
 def count_reads(layer: FoundryDataLayer) -> list[str]:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-
-import pytest
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -20,32 +17,10 @@ from storage.data_layer import FoundryDataLayer
 from storage.guard import acting_as
 from storage.schema import ensure_schema
 from storage.search import query_terms
-from tests.support import postgres
 
 
 def new_id() -> str:
     return str(uuid.uuid4())
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[postgres.TempPostgres]:
-    reason = postgres.unavailable_reason()
-    if reason:
-        pytest.fail(f"PostgreSQL not available: {reason}")
-    with postgres.TempPostgres() as server:
-        yield server
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def layer(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[FoundryDataLayer]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"
-    else:
-        url = request.getfixturevalue("pg").create_database(f"search_{uuid.uuid4().hex[:8]}")
-    await ensure_schema(url)
-    layer = FoundryDataLayer(url)
-    yield layer
-    await layer.close()
 
 
 async def make_user(layer: FoundryDataLayer, name: str) -> PersistedUser:
@@ -54,7 +29,9 @@ async def make_user(layer: FoundryDataLayer, name: str) -> PersistedUser:
     return user
 
 
-async def chat(layer: FoundryDataLayer, user: PersistedUser, *texts: str, name: str | None = None) -> tuple[str, list[str]]:
+async def chat(
+    layer: FoundryDataLayer, user: PersistedUser, *texts: str, name: str | None = None
+) -> tuple[str, list[str]]:
     thread_id, ids = new_id(), []
     with acting_as(user):
         await layer.write_thread(thread_id, name=name or texts[0][:40], user_id=user.id)
@@ -62,8 +39,15 @@ async def chat(layer: FoundryDataLayer, user: PersistedUser, *texts: str, name: 
             ids.append(new_id())
             kind = "user_message" if i % 2 == 0 else "assistant_message"
             await layer.write_step(
-                {"id": ids[-1], "threadId": thread_id, "name": "x", "type": kind, "output": text, "metadata": {},
-                 "createdAt": f"2026-01-01T00:00:{i:02d}.000000Z"}
+                {
+                    "id": ids[-1],
+                    "threadId": thread_id,
+                    "name": "x",
+                    "type": kind,
+                    "output": text,
+                    "metadata": {},
+                    "createdAt": f"2026-01-01T00:00:{i:02d}.000000Z",
+                }
             )
     return thread_id, ids
 
@@ -103,8 +87,16 @@ async def test_in_step_with_updates_and_deletes(layer: FoundryDataLayer) -> None
     thread, ids = await chat(layer, alice, "question", "")
     with acting_as(alice):  # a streamed answer: checkpoints rewrite the same step
         for text in ("The ans", "The answer is zebra", "The answer is zebra, final"):
-            await layer.write_step({"id": ids[1], "threadId": thread, "name": "x", "type": "assistant_message",
-                                    "output": text, "metadata": {}})
+            await layer.write_step(
+                {
+                    "id": ids[1],
+                    "threadId": thread,
+                    "name": "x",
+                    "type": "assistant_message",
+                    "output": text,
+                    "metadata": {},
+                }
+            )
     assert await found(layer, alice, "zebra final") == [thread]
     assert await found(layer, alice, "ans") == [thread]
     with acting_as(alice):
@@ -138,8 +130,14 @@ async def test_a_thread_claimed_after_its_first_step_is_found_by_its_owner(layer
     alice = await make_user(layer, "alice")
     thread_id = new_id()
     await layer.write_step(  # as Chainlit does: a step before the thread has an owner
-        {"id": new_id(), "threadId": thread_id, "name": "x", "type": "user_message", "output": "orphaned otter",
-         "metadata": {}}
+        {
+            "id": new_id(),
+            "threadId": thread_id,
+            "name": "x",
+            "type": "user_message",
+            "output": "orphaned otter",
+            "metadata": {},
+        }
     )
     assert await found(layer, alice, "otter") == []
     with acting_as(alice):
@@ -163,12 +161,12 @@ async def test_an_existing_database_is_indexed_when_search_arrives(tmp_path: Pat
     thread, _ = await chat(layer, alice, "stored before the index existed", "yes: walrus")
     await layer.close()
     with sqlite3.connect(tmp_path / "chat.db") as conn:  # as a database made by the previous version
-        conn.executescript("DROP TRIGGER steps_fts_ai; DROP TRIGGER steps_fts_au; DROP TRIGGER steps_fts_ad; DROP TABLE steps_fts;")
+        conn.executescript(
+            "DROP TRIGGER steps_fts_ai; DROP TRIGGER steps_fts_au; DROP TRIGGER steps_fts_ad; DROP TABLE steps_fts;"
+        )
     await ensure_schema(url)
     layer = FoundryDataLayer(url)
     try:
         assert await found(layer, alice, "walrus") == [thread]
     finally:
         await layer.close()
-
-
