@@ -39,7 +39,7 @@ except (ConfigError, SchemaError) as _exc:
     print(f"foundry-chat: configuration error: {_exc}", file=sys.stderr)
     raise SystemExit(2) from None
 
-from chat import delivery  # noqa: E402
+from chat import delivery, step_clock  # noqa: E402
 from chat.frames import frames  # noqa: E402
 from chat.options import SessionOptions, parse_session_options  # noqa: E402
 from chat.present import GONE_MARK, STOPPED_MARK, progress_text, route_details, welcome_text  # noqa: E402
@@ -97,6 +97,7 @@ install_message_guard()
 delivery.install(SETTINGS.disconnect_grace)
 install_socket_limits(LIMITS)  # after the message guard: it wraps the guarded handlers
 isolate_files_dir()
+step_clock.install()  # Chainlit's steps and messages without a 1 ms stop of the event loop each
 
 AUTHOR = "Assistant"
 EMPTY_ANSWER = "*(The model ended its answer without any text. Try rephrasing, or raise the temperature.)*"
