@@ -25,6 +25,7 @@ lives in one table: `chat/error_table.py`. A test walks this tree and fails on a
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -169,6 +170,23 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
         return None
 
 
+def _lost_connection(exc: BaseException) -> BaseException | None:
+    """The aiohttp error under a "timeout" that was none: a refused, reset or dropped connection.
+
+    The SDK's vendored aiohttp transport maps every `aiohttp.ClientConnectionError` (refused,
+    reset, server gone) to httpx's `ConnectTimeout`; a real timeout is also an `asyncio.TimeoutError`.
+    """
+    aiohttp = sys.modules.get("aiohttp")
+    seen: BaseException | None = exc
+    for _ in range(8):  # the chain is short (SDK error ← httpx error ← aiohttp error); never loop
+        if seen is None:
+            return None
+        if aiohttp is not None and isinstance(seen, aiohttp.ClientConnectionError) and not isinstance(seen, TimeoutError):
+            return seen  # type: ignore[no-any-return]
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 @contextmanager
 def map_openai_errors(provider: str) -> Iterator[None]:
     """Translate openai/httpx exceptions raised inside the block into the tree above."""
@@ -182,6 +200,8 @@ def map_openai_errors(provider: str) -> Iterator[None]:
     except ChatError:
         raise
     except openai.APITimeoutError as exc:
+        if (lost := _lost_connection(exc)) is not None:
+            raise ProviderUnavailable(f"cannot connect: {_short(lost)}", provider=provider) from exc
         raise ProviderTimeout(f"timed out: {_short(exc)}", provider=provider) from exc
     except openai.APIConnectionError as exc:
         cause = exc.__cause__ or exc
@@ -210,6 +230,8 @@ def map_openai_errors(provider: str) -> Iterator[None]:
         # The SDK's other failures (finish-reason checks, websocket, webhooks): the request did not succeed.
         raise ProviderRejected(f"{type(exc).__name__}: {_short(exc)}", provider=provider) from exc
     except httpx.TimeoutException as exc:
+        if (lost := _lost_connection(exc)) is not None:
+            raise ProviderUnavailable(f"connection lost: {_short(lost)}", provider=provider) from exc
         raise ProviderTimeout(f"timed out: {_short(exc)}", provider=provider) from exc
     except (httpx.TransportError, ConnectionError) as exc:
         raise ProviderUnavailable(f"connection lost: {_short(exc)}", provider=provider) from exc

@@ -63,7 +63,7 @@ def open_cloud(cloud: CloudSettings) -> Provider:
     """The cloud target: Azure OpenAI (`AsyncAzureOpenAI`) or any OpenAI-compatible cloud."""
     import openai
 
-    from .openai_compat import OpenAICompatProvider
+    from .openai_compat import OpenAICompatProvider, http_client
 
     key = cloud.api_key.get() if cloud.api_key else None
     timeout = openai.Timeout(cloud.read_timeout, connect=cloud.connect_timeout)
@@ -75,10 +75,17 @@ def open_cloud(cloud: CloudSettings) -> Provider:
             azure_deployment=cloud.model,
             timeout=timeout,
             max_retries=0,
+            http_client=http_client(cloud.endpoint),
         )
         name = "azure-openai"
     else:
-        client = openai.AsyncOpenAI(base_url=cloud.endpoint, api_key=key or "not-needed", timeout=timeout, max_retries=0)
+        client = openai.AsyncOpenAI(
+            base_url=cloud.endpoint,
+            api_key=key or "not-needed",
+            timeout=timeout,
+            max_retries=0,
+            http_client=http_client(cloud.endpoint),
+        )
         name = "cloud"
     log.info("provider: cloud target %s at %s, model %s", cloud.kind, safe_url(cloud.endpoint), cloud.model)
     return OpenAICompatProvider(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 import httpx2
 import openai
 import pytest
@@ -224,3 +225,34 @@ def test_unreachable_cloud_names_its_own_setting() -> None:
     assert "CLOUD_BASE_URL" in user_text(ProviderUnavailable("refused", provider="cloud"))
     assert "AZURE_OPENAI_ENDPOINT" in user_text(ProviderUnavailable("refused", provider="azure-openai"))
     assert "and BASE_URL is right" in user_text(ProviderUnavailable("refused", provider="local"))
+
+
+def _chained(*errors: BaseException) -> BaseException:
+    """`errors[0]` raised from `errors[1]` raised from …, as the SDK's transport chains them."""
+    for outer, inner in zip(errors, errors[1:], strict=False):
+        outer.__cause__ = inner
+    return errors[0]
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected", "says"),
+    [
+        # the vendored aiohttp transport calls a refused connection a ConnectTimeout; the SDK then an APITimeoutError
+        (lambda: _chained(openai.APITimeoutError(REQUEST), httpx2.ConnectTimeout("x"), _refused()), ProviderUnavailable, "cannot connect"),
+        # the same for a server that went away mid-stream (read by us, outside the SDK)
+        (lambda: _chained(httpx2.ConnectTimeout("x"), aiohttp.ServerDisconnectedError()), ProviderUnavailable, "connection lost"),
+        # a real timeout stays one
+        (lambda: _chained(openai.APITimeoutError(REQUEST), httpx2.ConnectTimeout("x"), aiohttp.ConnectionTimeoutError()), ProviderTimeout, "timed out"),
+        (lambda: _chained(httpx2.ReadTimeout("x"), aiohttp.SocketTimeoutError()), ProviderTimeout, "timed out"),
+        (lambda: openai.APITimeoutError(REQUEST), ProviderTimeout, "timed out"),
+    ],
+)
+def test_a_lost_connection_under_a_timeout_is_called_what_it_is(raised: object, expected: type[ChatError], says: str) -> None:
+    with pytest.raises(expected, match=says):
+        with map_openai_errors("local"):
+            raise raised()  # type: ignore[operator]
+
+
+def _refused() -> BaseException:
+    key = aiohttp.client_reqrep.ConnectionKey("127.0.0.1", 9, False, True, None, None, None)
+    return aiohttp.ClientConnectorError(key, ConnectionRefusedError(111, "Connection refused"))
