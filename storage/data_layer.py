@@ -21,6 +21,7 @@ What `chainlit/data/sql_alchemy.py` (2.12) does that this class changes:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from typing import Any, TypeVar, cast
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 from chainlit.data.utils import queue_until_user_message
 from chainlit.types import Feedback, PageInfo, PaginatedResponse, Pagination, ThreadDict, ThreadFilter
+from chainlit.user import PersistedUser, User
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -94,6 +96,8 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         self._written: dict[str, int] = {}
         """step id → hash of what was last stored: Chainlit upserts again what the app just stored."""
         self._threads: set[str] = set()
+        self._reading: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
+        """thread id → its row's read in flight: writes that start together share one read."""
         """Threads whose row this process has committed: their steps need no "thread row" statement."""
 
     async def close(self) -> None:
@@ -181,10 +185,19 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
     async def _thread_row(self, thread_id: str) -> dict[str, Any] | None:
         """The stored row of a thread ("userId", "userIdentifier", "name", "metadata"), or None; owned
         threads come from what this process knows (`storage.thread_changes.Known`) without a read."""
-        known = self.known.thread(thread_id)
-        if known is not None:
+        cached, known = self.known.lookup(thread_id)
+        if cached:
             return known
-        found = await self._run(THREAD_READ, {"id": thread_id})
+        if (reading := self._reading.get(thread_id)) is not None:  # a first message's writes start together
+            return await asyncio.shield(reading)
+        reading = self._reading[thread_id] = asyncio.ensure_future(self._read_thread_row(thread_id))
+        return await asyncio.shield(reading)
+
+    async def _read_thread_row(self, thread_id: str) -> dict[str, Any] | None:
+        try:
+            found = await self._run(THREAD_READ, {"id": thread_id})
+        finally:
+            self._reading.pop(thread_id, None)
         row = dict(found[0]) if found else None
         self.known.keep(thread_id, row)
         return row
@@ -209,6 +222,25 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         return thread is not None and (who is None or thread.get("userIdentifier") == who)
 
     # --- users and threads ----------------------------------------------------------------------
+    async def get_user(self, identifier: str) -> PersistedUser | None:
+        """Chainlit's read, answered from what this process read or wrote in the last `USER_FOR_S`."""
+        if (known := self.known.user(identifier)) is not None:
+            return cast(PersistedUser, known)
+        user = await super().get_user(identifier)
+        if user is not None:
+            self.known.keep_user(user)
+        return user
+
+    async def create_user(self, user: User) -> PersistedUser | None:
+        """Chainlit's create-or-update (every connect), with no write and no read when nothing changed."""
+        known = self.known.user(user.identifier)
+        if known is not None and known.metadata == (user.metadata or {}):
+            return cast(PersistedUser, known)
+        self.known.forget_user(user.identifier)
+        await super().create_user(user)  # its last read may be the cached row from before its own write
+        self.known.forget_user(user.identifier)
+        return await self.get_user(user.identifier)
+
     async def get_thread_author(self, thread_id: str) -> str:
         """The owner's identifier; "" for a thread that does not exist (Chainlit's ACL answers 404)."""
         if not rows.is_id(thread_id):

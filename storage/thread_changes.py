@@ -10,22 +10,35 @@ thread), so a cached owner is always right; the cached name and metadata are thi
 a second process writing session metadata into the same thread at the same time could have a key
 it added replaced by this process's next merge (the metadata is the session's settings, rewritten
 by every turn).
+
+A thread that is missing or has no owner may be claimed by anyone, so `Known` keeps such a read only
+`UNOWNED_FOR_S` (half a second): long enough for the burst of writes around a thread's first message
+(Chainlit's queued `on_chat_start` steps, the question, the thread's name, the run step, the
+app's claim: up to six reads before, one now), no longer than the window a read-then-write already
+has under load (the write waits for its batch).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from storage import _rows as rows
 from storage.sanitize import sanitize_session_metadata
 from storage.writer import Statement
 
-__all__ = ["KNOWN_MAX", "Known", "Refused", "plan"]
+__all__ = ["KNOWN_MAX", "UNOWNED_FOR_S", "USER_FOR_S", "Known", "Refused", "plan"]
 
 KNOWN_MAX = 10_000
 """Entries per cache at most; a full cache starts again empty (a read brings an entry back)."""
+USER_FOR_S = 30.0
+"""How long a user's row read (or written) answers for the next reads: Chainlit reads it twice and
+rewrites its metadata on every connect, the app once more per turn's claim."""
+UNOWNED_FOR_S = 0.5
+"""How long a read that found a thread missing or unowned answers for the next ones."""
 THREAD_READ = 'SELECT "userId", "userIdentifier", "name", "metadata" FROM threads WHERE "id" = :id'
 
 
@@ -39,19 +52,55 @@ class Known:
     """thread id → {"userId", "userIdentifier", "name", "metadata"}, for owned threads only."""
     identifiers: dict[str, str] = field(default_factory=dict)
     """user id → identifier (both fixed once a user exists)."""
+    unowned: dict[str, tuple[float, dict[str, Any] | None]] = field(default_factory=dict)
+    """thread id → (when read, its row or None when missing), for `UNOWNED_FOR_S`."""
+    users: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    """user identifier → (when read, Chainlit's `PersistedUser`), for `USER_FOR_S`."""
+    clock: Callable[[], float] = time.monotonic
 
     def thread(self, thread_id: str) -> dict[str, Any] | None:
+        """The row of an owned thread this process knows, or None."""
         return self.threads.get(thread_id)
+
+    def lookup(self, thread_id: str) -> tuple[bool, dict[str, Any] | None]:
+        """(known, row): an owned thread's row, or a recent read of a missing (None) or unowned one."""
+        if (row := self.threads.get(thread_id)) is not None:
+            return True, row
+        recent = self.unowned.get(thread_id)
+        if recent is not None and self.clock() - recent[0] < UNOWNED_FOR_S:
+            return True, recent[1]
+        return False, None
 
     def keep(self, thread_id: str, row: dict[str, Any] | None) -> None:
         if row is None or row.get("userIdentifier") is None:
-            return  # only owned threads: an unowned one may still be claimed, by anyone
+            # an unowned thread may still be claimed, by anyone: kept only briefly
+            if len(self.unowned) >= KNOWN_MAX:
+                self.unowned.clear()
+            self.unowned[thread_id] = (self.clock(), row)
+            return
         if len(self.threads) >= KNOWN_MAX:
             self.threads.clear()
+        self.unowned.pop(thread_id, None)
         self.threads[thread_id] = row
 
     def forget(self, thread_id: str) -> None:
         self.threads.pop(thread_id, None)
+        self.unowned.pop(thread_id, None)
+
+    def user(self, identifier: str) -> Any:
+        """A copy of the user's recent row (`PersistedUser`), or None."""
+        recent = self.users.get(identifier)
+        if recent is None or self.clock() - recent[0] >= USER_FOR_S:
+            return None
+        return replace(recent[1], metadata=dict(recent[1].metadata or {}))
+
+    def keep_user(self, user: Any) -> None:
+        if len(self.users) >= KNOWN_MAX:
+            self.users.clear()
+        self.users[user.identifier] = (self.clock(), replace(user, metadata=dict(user.metadata or {})))
+
+    def forget_user(self, identifier: str) -> None:
+        self.users.pop(identifier, None)
 
     def identifier(self, user_id: str) -> str | None:
         return self.identifiers.get(user_id)

@@ -3,6 +3,7 @@ on real SQLite and real PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import warnings
 from typing import Any
@@ -18,7 +19,7 @@ from chainlit.user import PersistedUser, User
 from storage.data_layer import FoundryDataLayer, IsolationError, PersistenceError
 from storage.guard import acting_as
 from storage.reader import expand, positional
-from storage.thread_changes import Known, Refused, plan
+from storage.thread_changes import THREAD_READ, UNOWNED_FOR_S, USER_FOR_S, Known, Refused, plan
 from tests.support.steps import new_id, step
 
 
@@ -74,7 +75,62 @@ def test_known_keeps_only_owned_threads() -> None:
     assert known.thread("b") is None
 
 
+def test_known_keeps_a_missing_or_unowned_thread_only_briefly_and_users_for_a_while() -> None:
+    now = [100.0]
+    known = Known(clock=lambda: now[0])
+    assert known.lookup("t") == (False, None)
+    known.keep("t", None)  # read: missing
+    assert known.lookup("t") == (True, None)
+    now[0] += UNOWNED_FOR_S
+    assert known.lookup("t") == (False, None)  # anyone may have claimed it since: read again
+    known.keep("t", {"userId": "u", "userIdentifier": "alice", "name": None, "metadata": "{}"})
+    now[0] += 3600
+    assert known.lookup("t")[1]["userIdentifier"] == "alice"  # an owner never changes
+    user = PersistedUser(id="u", identifier="alice", createdAt="2026", metadata={"a": 1})
+    known.keep_user(user)
+    copy = known.user("alice")
+    copy.metadata["a"] = 2  # a caller changing its copy changes nothing kept
+    assert known.user("alice").metadata == {"a": 1}
+    now[0] += USER_FOR_S
+    assert known.user("alice") is None
+
+
 # --- real databases ------------------------------------------------------------------------------
+async def test_a_first_messages_writes_share_one_read_of_the_new_thread(layer: FoundryDataLayer) -> None:
+    """Chainlit's queued steps, the question, the thread's name, the run step and the claim start together."""
+    alice = await make_user(layer, "alice")
+    thread_id = new_id()
+    reads = count_reads(layer)
+    with acting_as(alice):
+        await asyncio.gather(
+            *(layer.write_step(step(thread_id, f"s{i}")) for i in range(4)),
+            layer.write_thread(thread_id, name="hello"),
+            layer.write_together(thread_id, {"name_if_missing": "hello", "user_id": alice.id}, [step(thread_id)]),
+        )
+        thread = await layer.get_thread(thread_id)
+    assert [r for r in reads if r.startswith(THREAD_READ[:30])] == [THREAD_READ]
+    assert thread is not None and thread["userIdentifier"] == "alice" and len(thread["steps"]) == 5
+
+
+async def test_a_connect_with_nothing_new_about_the_user_writes_and_reads_nothing(layer: FoundryDataLayer) -> None:
+    await make_user(layer, "alice")
+    reads = count_reads(layer)
+    writes: list[Any] = []
+    write = layer._write
+
+    async def counted(group: Any) -> Any:
+        writes.append(group)
+        return await write(group)
+
+    layer._write = counted  # type: ignore[method-assign]
+    again = await layer.create_user(User(identifier="alice"))  # Chainlit, at every connect
+    assert again is not None and await layer.get_user("alice") == again
+    assert reads == [] and writes == []
+    changed = await layer.create_user(User(identifier="alice", metadata={"provider": "header"}))
+    assert changed is not None and changed.metadata == {"provider": "header"} and len(writes) == 1
+    assert (await layer.get_user("alice")).metadata == {"provider": "header"}  # type: ignore[union-attr]
+
+
 async def test_a_claimed_threads_turns_need_no_reads(layer: FoundryDataLayer) -> None:
     alice = await make_user(layer, "alice")
     thread_id = new_id()
