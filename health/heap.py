@@ -8,13 +8,14 @@ session at that moment. `settle()` collects once and moves every object alive to
 generation, so later full passes only walk what was allocated since. Objects frozen are never
 collected as cyclic garbage; what is frozen is the start-up state, meant to live until exit.
 
-It also sets the collector's thresholds (`THRESHOLDS`). With CPython's defaults (700, 10, 10) a
-50-session burst ran ~65 young collections (2–6 ms each) and, in one burst of three, a full one of
-30–81 ms: the objects of every session since start-up. With (5000, 20, 100) the same bursts ran ~6
-young collections each, none over 5.4 ms, and no full one (timed with `gc.callbacks`): a young
-pass walks at most a few thousand objects, and a full pass comes after ~10 million allocations
-instead of ~70,000. What that costs: cyclic garbage that outlives two young passes waits longer for
-a full one; `bench/bench_memory.py` measures the process's memory with it.
+It also sets the collector's thresholds (`THRESHOLDS`): CPython's young ones (700, 10), and a full
+pass after 1,000 middle ones instead of 10. With the defaults, three 50-session bursts (SQLite) ran
+a full collection of 30–81 ms in one burst of three (every session's objects since start-up), with
+the event loop stopped: what `/healthz` p99 and the late first tokens catch. With (700, 10, 1000):
+none in the bursts, no pause over 5.7 ms (timed with `gc.callbacks`). Larger young thresholds were
+worse: (5000, 20, 100) made rare middle passes of ~70 ms. What it costs: cyclic garbage that
+outlives the middle generation waits ~7 million allocations for a full pass instead of ~70,000;
+`bench/bench_memory.py` measures the process's memory with it.
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ import time
 
 __all__ = ["THRESHOLDS", "settle"]
 
-THRESHOLDS = (5000, 20, 100)
-"""`gc.set_threshold`: young collections every 5,000 net allocations, a middle one every 20, a full
-one every 100 middle ones (CPython's defaults: 700, 10, 10)."""
+THRESHOLDS = (700, 10, 1000)
+"""`gc.set_threshold`: CPython's young generations; a full collection every 1,000 middle ones (default 10)."""
 
 log = logging.getLogger("foundry_chat.runtime")
 

@@ -23,4 +23,4 @@ def test_settle_freezes_what_is_alive_and_sets_the_thresholds(collector: None) -
     frozen = heap.settle("a test")
     assert frozen >= len(kept) and gc.get_freeze_count() == frozen
     assert gc.get_threshold() == heap.THRESHOLDS
-    assert heap.THRESHOLDS[0] > 700  # fewer, larger young collections than CPython's default
+    assert heap.THRESHOLDS[2] > 10  # full passes rarer than CPython's default
