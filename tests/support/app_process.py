@@ -67,7 +67,13 @@ class AppProcess:
             start_new_session=True,
         )
         if self.wait_ready:
-            self.wait_until_ready()
+            try:
+                self.wait_until_ready()
+            except BaseException:
+                # `with` never calls __exit__ when __enter__ raises: stop the process here, or it outlives the
+                # test run (an app that started but never got ready stayed up after `pytest -x`).
+                self.stop()
+                raise
         return self
 
     def wait_until_ready(self, timeout: float = 60.0) -> None:
