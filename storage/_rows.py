@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import UTC, datetime
@@ -52,10 +53,15 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 stores the user's message before the app sees it."""
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def storable(value: Any) -> Any:
     """`value` with every string (inside dicts and lists too) made storable: NULs and lone surrogates
     become U+FFFD, so one bad message can never fail a write (and turn /readyz to 503)."""
     if isinstance(value, str):
+        if value.isascii():  # the common case, checked at C speed: only a NUL can be wrong in it
+            return value.replace("\x00", "\ufffd") if "\x00" in value else value
         return _UNSTORABLE.sub("\ufffd", value) if _UNSTORABLE.search(value) else value
     if isinstance(value, dict):
         return {storable(k): storable(v) for k, v in value.items()}
@@ -81,7 +87,16 @@ def capped_user_text(text: str, limit: int | None) -> str:
 
 
 def json_in(value: Any) -> str | None:
-    return None if value is None else json.dumps(storable(value), ensure_ascii=False)
+    """`value` as JSON text, made storable. Encoded once and checked, rather than walked first: a NUL
+    shows as the escape `\\u0000` in the text and a lone surrogate as itself, and only then is the
+    value walked (`storable`) and encoded again (an escaped backslash before `u0000` takes the slow
+    path too, with the same result)."""
+    if value is None:
+        return None
+    text = json.dumps(value, ensure_ascii=False)
+    if "\\u0000" in text or (not text.isascii() and _SURROGATE.search(text)):
+        text = json.dumps(storable(value), ensure_ascii=False)
+    return text
 
 
 def json_out(value: Any, default: Any = None) -> Any:
@@ -272,13 +287,18 @@ def step_upsert(step_dict: dict[str, Any], dialect: str) -> tuple[str, dict[str,
     params.setdefault("name", "")
     params.setdefault("type", "undefined")
     params.setdefault("streaming", False)
-    columns = ", ".join(f'"{k}"' for k in params)
-    values = ", ".join(f":{k}" for k in params)
-    updates = ", ".join(f'"{k}" = EXCLUDED."{k}"' for k in params if k not in ("id", "threadId", "createdAt"))
+    return _step_sql(tuple(params)), params
+
+
+@functools.lru_cache(maxsize=256)
+def _step_sql(keys: tuple[str, ...]) -> str:
+    """The step upsert for these columns (a handful of shapes: built once each)."""
+    columns = ", ".join(f'"{k}"' for k in keys)
+    values = ", ".join(f":{k}" for k in keys)
+    updates = ", ".join(f'"{k}" = EXCLUDED."{k}"' for k in keys if k not in ("id", "threadId", "createdAt"))
     return (
         f'INSERT INTO steps ({columns}) VALUES ({values}) ON CONFLICT ("id") DO UPDATE SET {updates}'
-        ' WHERE steps."threadId" = EXCLUDED."threadId"',
-        params,
+        ' WHERE steps."threadId" = EXCLUDED."threadId"'
     )
 
 

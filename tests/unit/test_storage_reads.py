@@ -187,3 +187,38 @@ async def test_a_failing_read_is_counted_and_raised(layer: FoundryDataLayer) -> 
         await layer._run("SELECT nope FROM no_such_table", {})
     assert layer.health()["failed_reads"] == 1
     assert await layer._run("SELECT 1 AS one", {}) == [{"one": 1}]  # the reader recovers
+
+
+_REFERENCE = __import__("re").compile("[\x00\ud800-\udfff]")
+
+
+def _reference_storable(value: Any) -> Any:
+    """The walk as it was before the fast paths: every string through the regex."""
+    if isinstance(value, str):
+        return _REFERENCE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_reference_storable(k): _reference_storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_reference_storable(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"turn": {"state": "done", "reply": "plain ascii", "n": 3, "ok": True, "none": None}},
+        {"reply": "café… 日本語 😀", "list": ["a", ("b", "c")]},
+        {"reply": "a\x00b", "nested": [{"k\x00": "v"}]},
+        {"reply": "lone \ud800 surrogate", "also": "é\udfff"},
+        {"reply": "the six characters \\u0000 typed by a user"},
+        {"\ud83d": "a surrogate in a key", "x": "\x00"},
+        "a bare string\x00",
+        ["é", "\ud800"],
+    ],
+)
+def test_json_in_and_storable_give_what_the_plain_walk_gives(value: Any) -> None:
+    from storage import _rows as rows
+
+    assert rows.json_in(value) == json.dumps(_reference_storable(value), ensure_ascii=False)
+    assert rows.storable(value) == _reference_storable(value)
+    assert "\x00" not in rows.json_in(value) and "\\u0000" not in rows.json_in(value).replace("\\\\u0000", "")
