@@ -181,8 +181,8 @@ def install_security(settings: Any, *, sign_in: bool, allowed_origins: tuple[str
 
 
 def install_sigterm_drain(runtime: Any, grace: float) -> None:
-    """On SIGTERM: stop taking messages, let running answers finish (up to `grace` s), then let
-    uvicorn shut down (which runs the app's shutdown hook: unload the model, close clients).
+    """On SIGTERM: stop taking messages, let running answers finish (up to `grace` s) and their last
+    frames reach the sockets (up to FLUSH_S more), then let uvicorn shut down (which runs the app's shutdown hook: unload the model, close clients).
 
     Uvicorn's own handler closes every websocket at once, cutting running answers off; ours runs
     first and hands over to it when the answers are done.
@@ -199,6 +199,8 @@ def install_sigterm_drain(runtime: Any, grace: float) -> None:
 
     async def drain_then_exit() -> None:
         await runtime.drain(grace)
+        if not await flush_sockets():
+            log.warning("server: some sessions' last frames were still queued after %.0fs", FLUSH_S)
         if callable(uvicorn_handler):
             uvicorn_handler(signal.SIGTERM, None)
         else:
@@ -216,6 +218,42 @@ def install_sigterm_drain(runtime: Any, grace: float) -> None:
         loop.call_soon_threadsafe(lambda: asyncio.ensure_future(drain_then_exit()))
 
     signal.signal(signal.SIGTERM, on_sigterm)
+
+
+FLUSH_S = 2.0
+"""After a drain, how long the sessions' last frames (the final answer, `task_end`) get to reach the sockets."""
+
+
+async def flush_sockets(within: float = FLUSH_S) -> bool:
+    """Wait until every session's running Chainlit task has returned and every socket's queued frames
+    have been handed to its transport; True if all were, within `within` seconds.
+
+    The runtime counts a turn until its answer is shown, but Chainlit sends that turn's `task_end`
+    after the handler returns, and Engine.IO writes frames from a queue in a task of its own. Uvicorn's
+    shutdown closes every websocket at once, and a frame still in that queue is lost: the page keeps
+    its spinner and never hears the turn end. Frames already handed to the transport are flushed on close.
+    """
+    import asyncio
+
+    from chainlit.server import sio
+    from chainlit.session import ws_sessions_id
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    tasks = {s.current_task for s in list(ws_sessions_id.values()) if s.current_task is not None}
+    running = {t for t in tasks if not t.done()}
+    if running:
+        _, pending = await asyncio.wait(running, timeout=within)
+        if pending:
+            return False
+    queues = [s.queue for s in list(sio.eio.sockets.values()) if not s.closed]
+    try:
+        # task_done() is called as the writer takes a batch, which it then sends without waiting
+        await asyncio.wait_for(asyncio.gather(*(q.join() for q in queues)), max(0.0, deadline - loop.time()))
+    except TimeoutError:
+        return False
+    await asyncio.sleep(0)
+    return True
 
 
 def _valid_message_payload(payload: object) -> str | None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
+from pathlib import Path
 
 import httpx
 import pytest
@@ -144,9 +146,18 @@ async def test_bad_input_corpus_gets_clear_messages_and_nothing_crashes(http_app
     assert "Traceback" not in http_app.log()
 
 
-async def test_sigterm_drains_a_running_stream(foundry_cache: object) -> None:
+LAGGING_WRITER = Path(__file__).parent.parent / "support" / "lagging_socket_writer"
+
+
+@pytest.mark.parametrize("socket_writer", ["prompt", "lagging"])
+async def test_sigterm_drains_a_running_stream(foundry_cache: object, socket_writer: str) -> None:
+    """"lagging": the sockets' writers run late (as on a loaded loop, where CI once lost the last frames):
+    the drain still waits until the answer's last frames and its task_end are written, then shuts down."""
     backend = OpenAIServer(Behaviour(reply=" ".join(f"t{i}" for i in range(40)), token_delay=0.05, models=["m"])).start()
-    app = AppProcess({"BASE_URL": backend.base_url, "SHUTDOWN_GRACE": "20"}).start()
+    env = {"BASE_URL": backend.base_url, "SHUTDOWN_GRACE": "20"}
+    if socket_writer == "lagging":
+        env |= {"PYTHONPATH": os.pathsep.join(filter(None, [str(LAGGING_WRITER), os.environ.get("PYTHONPATH")]))}
+    app = AppProcess(env).start()
     try:
         client, late = ChatClient(app.url), ChatClient(app.url)
         await client.connect()
@@ -164,6 +175,7 @@ async def test_sigterm_drains_a_running_stream(foundry_cache: object) -> None:
         assert app.proc is not None and app.proc.wait(20) == 0
         log = app.log()
         assert "draining" in log and "model unloaded and clients closed" in log
+        assert ("socket writers lag" in log) == (socket_writer == "lagging")
     finally:
         app.stop()
         backend.stop()
