@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any, TypeVar, cast
 
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 from chainlit.data.utils import queue_until_user_message
-from chainlit.types import Feedback, PageInfo, PaginatedResponse, Pagination, ThreadDict, ThreadFilter
+from chainlit.types import Feedback, PaginatedResponse, Pagination, ThreadDict, ThreadFilter
 from chainlit.user import PersistedUser, User
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import make_url
@@ -38,11 +36,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import sessionmaker
 
 from storage import _rows as rows
+from storage import feedback as feedback_rows
+from storage import thread_reads
 from storage.guard import caller
 from storage.health import PersistenceError, StorageHealth, is_write
 from storage.reader import AsyncpgReader, Reader, SqliteReader, expand
 from storage.schema import PG_CONNECT_TIMEOUT_S, SQLITE_BUSY_TIMEOUT_S, create_engine_for, sqlite_path
-from storage.search import ranked_page, ranked_thread_ids
 from storage.thread_changes import THREAD_READ, Known, Refused, plan
 from storage.writer import AsyncpgWriter, GroupFailed, SqliteWriter, Statement, Writer
 
@@ -255,7 +254,7 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         if not rows.is_id(thread_id):
             return None
         try:
-            threads = await self._load_threads('WHERE t."id" = :id', {"id": thread_id}, with_steps=True)
+            threads = await self.load_threads('WHERE t."id" = :id', {"id": thread_id}, with_steps=True)
         except PersistenceError:
             return None
         thread = threads[0] if threads else None
@@ -266,7 +265,7 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
     ) -> list[ThreadDict] | None:
         """Chainlit's helper, with bound parameters instead of ids pasted into SQL."""
         try:
-            return await self._load_threads(  # type: ignore[return-value]  # ThreadDict is a TypedDict
+            return await self.load_threads(  # type: ignore[return-value]  # ThreadDict is a TypedDict
                 'WHERE t."userId" = :user_id OR t."id" = :thread_id',
                 {"user_id": user_id, "thread_id": thread_id},
                 with_steps=True,
@@ -274,73 +273,13 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         except PersistenceError:
             return None
 
-    async def _load_threads(self, where: str, params: dict[str, Any], *, with_steps: bool) -> list[dict[str, Any]]:
-        found = await self._run(
-            f'{rows.THREAD_SELECT} {where} {rows.THREAD_GROUP} ORDER BY "updatedAt" DESC NULLS LAST LIMIT :limit',
-            {**params, "limit": self.user_thread_limit},
-        )
-        threads = {r["thread_id"]: rows.thread_from_row(r) for r in found}
-        if with_steps and threads:
-            ids = {"ids": list(threads)}
-            steps = await self._run(
-                f'{rows.STEP_SELECT} WHERE s."threadId" IN :ids ORDER BY s."createdAt" ASC NULLS FIRST',
-                ids,
-                expanding=("ids",),
-            )
-            for r in steps:
-                threads[r["step_threadid"]]["steps"].append(rows.step_from_row(r))
-            elements = await self._run(f'{rows.ELEMENT_SELECT} WHERE e."threadId" IN :ids', ids, expanding=("ids",))
-            for r in elements:
-                threads[r["element_threadid"]]["elements"].append(rows.element_from_row(r))
-        return list(threads.values())
+    async def load_threads(self, where: str, params: dict[str, Any], *, with_steps: bool) -> list[dict[str, Any]]:
+        """Threads matching `where` (a condition on `t`), newest first (`storage.thread_reads`)."""
+        return await thread_reads.load_threads(self, where, params, with_steps=with_steps)
 
     async def list_threads(self, pagination: Pagination, filters: ThreadFilter) -> PaginatedResponse:  # type: ignore[type-arg]
-        """The caller's threads only, newest activity first, without steps (the sidebar needs none)."""
-        who = caller()
-        user_id = filters.userId
-        if who is not None:
-            me = await self._run('SELECT "id" FROM users WHERE "identifier" = :identifier', {"identifier": who})
-            if not me:
-                return PaginatedResponse(
-                    pageInfo=PageInfo(hasNextPage=False, startCursor=None, endCursor=None), data=[]
-                )
-            user_id = me[0]["id"]
-        if not user_id:
-            raise ValueError("userId is required")
-        where: list[str] = ['WHERE t."userId" = :user_id']
-        params: dict[str, Any] = {"user_id": user_id}
-        if filters.search:  # full-text, best match first, one page loaded (storage/search.py)
-            ranked = await ranked_thread_ids(self, user_id, filters.search, self.user_thread_limit or 1000)
-            if filters.feedback is None:
-                page, more = await ranked_page(self, ranked, pagination.cursor, pagination.first)
-                return PaginatedResponse(
-                    pageInfo=PageInfo(
-                        hasNextPage=more,
-                        startCursor=page[0]["id"] if page else None,
-                        endCursor=page[-1]["id"] if page else None,
-                    ),
-                    data=page,
-                )
-            params.update({f"s{i}": thread_id for i, thread_id in enumerate(ranked)})
-            where.append(f'AND t."id" IN ({", ".join(f":s{i}" for i in range(len(ranked))) or "NULL"})')
-        if filters.feedback is not None:
-            params["feedback"] = int(filters.feedback)
-            where.append(
-                'AND EXISTS (SELECT 1 FROM feedbacks f2 WHERE f2."threadId" = t."id" AND f2."value" = :feedback)'
-            )
-        threads = await self._load_threads(" ".join(where), params, with_steps=False)
-        start = 0
-        if pagination.cursor:
-            start = next((i + 1 for i, t in enumerate(threads) if t["id"] == pagination.cursor), 0)
-        page = threads[start : start + pagination.first]
-        return PaginatedResponse(
-            pageInfo=PageInfo(
-                hasNextPage=len(threads) > start + pagination.first,
-                startCursor=page[0]["id"] if page else None,
-                endCursor=page[-1]["id"] if page else None,
-            ),
-            data=page,
-        )
+        """The caller's threads only, newest activity first, without steps (`storage.thread_reads`)."""
+        return await thread_reads.list_threads(self, pagination, filters)
 
     async def update_thread(
         self,
@@ -510,53 +449,14 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
             await self._run(query, {"id": step_id})
 
     async def get_favorite_steps(self, user_id: str) -> list[dict[str, Any]]:  # type: ignore[override]
-        found = await self.execute_sql(
-            f"""{rows.STEP_SELECT} JOIN threads t ON s."threadId" = t."id"
-            WHERE t."userId" = :user_id AND CAST(s."metadata" AS TEXT) LIKE :pattern ORDER BY s."createdAt" DESC""",
-            {"user_id": user_id, "pattern": '%"favorite": true%'},
-        )
-        steps = [rows.step_from_row(r) for r in found or []]
-        return [s for s in steps if s["metadata"].get("favorite")]
+        return await thread_reads.favorite_steps(self, user_id)
 
-    # --- feedback -------------------------------------------------------------------------------
+    # --- feedback (storage/feedback.py) -----------------------------------------------------------
     async def upsert_feedback(self, feedback: Feedback) -> str:
-        """Store thumbs up/down and comment for one of the caller's messages (one feedback per message)."""
-        if not rows.is_id(feedback.forId) or (feedback.id is not None and not rows.is_id(feedback.id)):
-            raise self._refuse("malformed feedback id")
-        step = await self._run('SELECT "threadId" FROM steps WHERE "id" = :id', {"id": feedback.forId})
-        if not step:
-            raise self._refuse(f"message {feedback.forId} not found")
-        thread_id = step[0]["threadId"]
-        await self._check_access(thread_id)
-        if feedback.threadId not in (None, thread_id):
-            raise self._refuse("feedback names another thread than its message's")
-        same = await self._run(
-            'SELECT "id", "forId" FROM feedbacks WHERE "forId" = :for_id OR "id" = :id',
-            {"for_id": feedback.forId, "id": feedback.id or ""},
-        )
-        if any(r["forId"] != feedback.forId for r in same):
-            raise self._refuse("feedback id belongs to another message")
-        feedback.threadId = thread_id
-        feedback.id = feedback.id or (same[0]["id"] if same else str(uuid.uuid4()))
-        params = {k: v for k, v in asdict(feedback).items()}
-        params["value"] = int(params["value"])
-        await self._run(
-            'INSERT INTO feedbacks ("id", "forId", "threadId", "value", "comment")'
-            " VALUES (:id, :forId, :threadId, :value, :comment)"
-            ' ON CONFLICT ("id") DO UPDATE SET "value" = EXCLUDED."value", "comment" = EXCLUDED."comment"',
-            params,
-        )
-        return feedback.id
+        return await feedback_rows.upsert_feedback(self, feedback)
 
     async def delete_feedback(self, feedback_id: str) -> bool:
-        if not rows.is_id(feedback_id):
-            raise self._refuse("malformed feedback id")
-        found = await self._run('SELECT "threadId" FROM feedbacks WHERE "id" = :id', {"id": feedback_id})
-        if not found:
-            return False
-        await self._check_access(found[0]["threadId"])
-        await self._run('DELETE FROM feedbacks WHERE "id" = :id', {"id": feedback_id})
-        return True
+        return await feedback_rows.delete_feedback(self, feedback_id)
 
     # --- elements -------------------------------------------------------------------------------
     async def get_element(self, thread_id: str, element_id: str) -> Any:

@@ -86,7 +86,7 @@ async def export_all(current_user: User) -> Response:
             params = {f"i{n}": thread_id for n, thread_id in enumerate(batch)}
             where = f'WHERE t."id" IN ({", ".join(f":i{n}" for n in range(len(batch)))})'
             with acting_as(current_user):
-                threads = await layer._load_threads(where, params, with_steps=True)
+                threads = await layer.load_threads(where, params, with_steps=True)
             for thread in sorted(threads, key=lambda t: position[t["id"]]):
                 yield (b"" if first else b", ") + json.dumps(conversation_document(thread), ensure_ascii=False).encode()
                 first = False

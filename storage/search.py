@@ -227,7 +227,7 @@ async def ranked_page(layer: Any, ranked: list[str], cursor: str | None, first: 
         return [], False
     params = {f"s{i}": thread_id for i, thread_id in enumerate(ids)}
     where = f'WHERE t."id" IN ({", ".join(f":s{i}" for i in range(len(ids)))})'
-    threads = await layer._load_threads(where, params, with_steps=False)
+    threads = await layer.load_threads(where, params, with_steps=False)
     order = {thread_id: i for i, thread_id in enumerate(ids)}
     threads.sort(key=lambda t: order[t["id"]])
     return threads, len(ranked) > start + first
