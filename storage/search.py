@@ -46,24 +46,38 @@ _INSERT = (
     + _OWNER.format(thread='{row}."threadId"')
     + ', {row}."threadId"'
 )
+_INDEXED = (
+    '{row}."type" IN (' + _TYPES_SQL + ') AND COALESCE(CASE WHEN json_valid({row}."metadata")'
+    " THEN json_extract({row}.\"metadata\", '$.turn.state') END, '') NOT IN ('pending', 'streaming')"
+)
+"""Whether a step's text is in the index: a message, unless it is an answer still being written.
+
+A streaming answer's checkpoint rewrites its whole text about once a second; indexing each one made a
+long answer cost the square of its length in index work, on the writer every session shares. It is
+indexed once it ends (done, stopped, failed, or marked interrupted at the next start)."""
 _SQLITE_DDL: tuple[str, ...] = (
-    f"""CREATE TRIGGER IF NOT EXISTS steps_fts_ai AFTER INSERT ON steps WHEN new."type" IN ({_TYPES_SQL}) BEGIN
+    f"""CREATE TRIGGER IF NOT EXISTS steps_fts_ai AFTER INSERT ON steps WHEN {_INDEXED.format(row="new")} BEGIN
         {_INSERT.format(row="new")};
     END""",
     """CREATE TRIGGER IF NOT EXISTS steps_fts_ad AFTER DELETE ON steps BEGIN
         DELETE FROM steps_fts WHERE rowid = old.rowid;
     END""",
-    f"""CREATE TRIGGER IF NOT EXISTS steps_fts_au AFTER UPDATE OF "output", "type", "threadId" ON steps BEGIN
+    # Only when what is indexed changes: Chainlit rewrites an answer with the same text after the app has.
+    f"""CREATE TRIGGER IF NOT EXISTS steps_fts_au AFTER UPDATE OF "output", "type", "threadId", "metadata" ON steps
+        WHEN old."output" IS NOT new."output" OR old."type" IS NOT new."type" OR old."threadId" IS NOT new."threadId"
+        OR ({_INDEXED.format(row="old")}) IS NOT ({_INDEXED.format(row="new")}) BEGIN
         DELETE FROM steps_fts WHERE rowid = old.rowid;
-        {_INSERT.format(row="new")} WHERE new."type" IN ({_TYPES_SQL});
+        {_INSERT.format(row="new")} WHERE {_INDEXED.format(row="new")};
     END""",
     # A thread is often created before it is claimed (Chainlit writes a step first): re-own its messages.
     f"""CREATE TRIGGER IF NOT EXISTS threads_fts_owner AFTER UPDATE OF "userId" ON threads
         WHEN old."userId" IS NOT new."userId" BEGIN
         DELETE FROM steps_fts WHERE rowid IN (SELECT rowid FROM steps WHERE "threadId" = new."id");
-        {_INSERT.format(row="s")} FROM steps s WHERE s."threadId" = new."id" AND s."type" IN ({_TYPES_SQL});
+        {_INSERT.format(row="s")} FROM steps s WHERE s."threadId" = new."id" AND {_INDEXED.format(row="s")};
     END""",
 )
+_STEP_TRIGGERS_MARK = "json_valid"
+"""In the steps triggers since answers are indexed when they end: a database with the earlier ones gets these."""
 _NAME_INSERT = (
     'INSERT INTO steps_fts (rowid, "output", owner, thread_id) SELECT -{row}.rowid, {row}."name", '
     "COALESCE(REPLACE({row}.\"userId\", '-', ''), ''), {row}.\"id\""
@@ -81,7 +95,15 @@ _SQLITE_DDL += (
         DELETE FROM steps_fts WHERE rowid = -old.rowid;
     END""",
 )
-_TRIGGERS = ("steps_fts_ai", "steps_fts_ad", "steps_fts_au", "threads_fts_owner", "threads_fts_ai", "threads_fts_au", "threads_fts_ad")
+_TRIGGERS = (
+    "steps_fts_ai",
+    "steps_fts_ad",
+    "steps_fts_au",
+    "threads_fts_owner",
+    "threads_fts_ai",
+    "threads_fts_au",
+    "threads_fts_ad",
+)
 RANK_WINDOW = 200
 """Only the caller's newest this-many matching messages are ranked (BM25 costs ~0.1 ms a message):
 a word found in nearly every message (a "the") answers in bounded time, with the best matches
@@ -119,7 +141,9 @@ async def ensure_search_on(conn: AsyncConnection, dialect: str) -> list[str]:
 async def _ensure_sqlite(conn: AsyncConnection) -> list[str]:
     found = (await conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'steps_fts'"))).first()
     changes: list[str] = []
-    if found is not None and not all(mark in str(found[0]) for mark in ("owner", "prefix")):  # an index of an earlier shape: rebuild it
+    if found is not None and not all(
+        mark in str(found[0]) for mark in ("owner", "prefix")
+    ):  # an index of an earlier shape: rebuild it
         for trigger in _TRIGGERS:
             await conn.execute(text(f"DROP TRIGGER IF EXISTS {trigger}"))
         await conn.execute(text("DROP TABLE steps_fts"))
@@ -131,12 +155,28 @@ async def _ensure_sqlite(conn: AsyncConnection) -> list[str]:
                 tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"""
             )
         )
-        await conn.execute(text(f"""{_INSERT.format(row="s")} FROM steps s WHERE s."type" IN ({_TYPES_SQL})"""))
+        await conn.execute(text(f"""{_INSERT.format(row="s")} FROM steps s WHERE {_INDEXED.format(row="s")}"""))
         await conn.execute(text(f"""{_NAME_INSERT.format(row="t")} FROM threads t WHERE t."name" IS NOT NULL"""))
         changes.append("created the message search index")
+    else:
+        changes += await _replace_old_step_triggers(conn)
     for ddl in _SQLITE_DDL:
         await conn.execute(text(ddl))
     return changes
+
+
+async def _replace_old_step_triggers(conn: AsyncConnection) -> list[str]:
+    """Drop the steps triggers of an earlier version (they indexed every checkpoint); `_SQLITE_DDL` makes
+    them again. Answers those indexed mid-stream stay as they were until their text next changes."""
+    found = await conn.execute(
+        text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ('steps_fts_ai', 'steps_fts_au', 'threads_fts_owner')"
+        )
+    )
+    old = [name for name, sql in found.all() if _STEP_TRIGGERS_MARK not in str(sql)]
+    for name in old:
+        await conn.execute(text(f"DROP TRIGGER {name}"))
+    return ["updated the message search triggers"] if old else []
 
 
 async def _ensure_postgres(conn: AsyncConnection) -> list[str]:
@@ -219,7 +259,9 @@ async def ranked_thread_ids(layer: Any, user_id: str, search: str, limit: int) -
     return [row["id"] for row in await layer._run(query, params)]
 
 
-async def ranked_page(layer: Any, ranked: list[str], cursor: str | None, first: int) -> tuple[list[dict[str, Any]], bool]:
+async def ranked_page(
+    layer: Any, ranked: list[str], cursor: str | None, first: int
+) -> tuple[list[dict[str, Any]], bool]:
     """One page of the ranked threads (after `cursor`), loaded without steps; and whether more follow."""
     start = ranked.index(cursor) + 1 if cursor in ranked else 0
     ids = ranked[start : start + first]

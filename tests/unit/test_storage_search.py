@@ -170,3 +170,71 @@ async def test_an_existing_database_is_indexed_when_search_arrives(tmp_path: Pat
         assert await found(layer, alice, "walrus") == [thread]
     finally:
         await layer.close()
+
+
+async def test_an_answer_is_found_once_it_ends_and_by_its_latest_text(layer: FoundryDataLayer) -> None:
+    """SQLite indexes an answer when it ends: each checkpoint rewrote the whole text into the index (the
+    square of a long answer's length, on the writer all sessions share). PostgreSQL's index is a
+    generated column: a streaming answer is found there too."""
+    from storage.turns import mark_interrupted
+
+    alice = await make_user(layer, "alice")
+    thread, _ = await chat(layer, alice, "tell me about otters")
+    answer = {
+        "id": new_id(),
+        "threadId": thread,
+        "name": "Assistant",
+        "type": "assistant_message",
+        "output": "Otters hold hands while they sleep",
+        "createdAt": "2026-01-01T00:00:05.000000Z",
+    }
+
+    async def store(output: str, state: str, **metadata: object) -> None:
+        with acting_as(alice):
+            await layer.write_step({**answer, "output": output, "metadata": {"turn": {"state": state}, **metadata}})
+
+    await store("Otters hold hands", "pending")
+    await store("Otters hold hands while they sleep", "streaming")
+    assert await found(layer, alice, "sleep") == ([] if layer.dialect == "sqlite" else [thread])
+    await store("Otters hold hands while they sleep", "done")  # the same text as the last checkpoint
+    assert await found(layer, alice, "sleep") == [thread]
+    await store("Otters hold hands while they sleep", "done", route={"target": "local"})  # Chainlit's rewrite
+    assert await found(layer, alice, "sleep") == [thread]
+    await store("Otters juggle pebbles", "done")
+    assert await found(layer, alice, "sleep") == [] and await found(layer, alice, "pebbles") == [thread]
+
+    # killed mid-answer: found after the next start marks it interrupted
+    killed, _ = await chat(layer, alice, "and beavers?")
+    answer = {**answer, "id": new_id(), "threadId": killed}
+    await store("Beavers build dams", "streaming", boot="a process that is gone")
+    with acting_as(alice):
+        assert await mark_interrupted(layer) == 1
+    assert await found(layer, alice, "dams") == [killed]
+
+
+async def test_a_database_with_the_earlier_triggers_gets_the_current_ones(tmp_path: Path) -> None:
+    import sqlite3
+
+    from storage.search import _INSERT, _TYPES_SQL
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"
+    await ensure_schema(url)
+    with sqlite3.connect(tmp_path / "chat.db") as conn:  # the previous version's update trigger
+        conn.executescript(
+            f"""DROP TRIGGER steps_fts_au;
+            CREATE TRIGGER steps_fts_au AFTER UPDATE OF "output", "type", "threadId" ON steps BEGIN
+                DELETE FROM steps_fts WHERE rowid = old.rowid;
+                {_INSERT.format(row="new")} WHERE new."type" IN ({_TYPES_SQL});
+            END;"""
+        )
+    await ensure_schema(url)
+    with sqlite3.connect(tmp_path / "chat.db") as conn:
+        triggers = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+    assert all("json_valid" in triggers[name] for name in ("steps_fts_ai", "steps_fts_au", "threads_fts_owner"))
+    layer = FoundryDataLayer(url)
+    try:
+        alice = await make_user(layer, "alice")
+        thread, _ = await chat(layer, alice, "a question", "an answer about narwhals")
+        assert await found(layer, alice, "narwhals") == [thread]
+    finally:
+        await layer.close()
