@@ -39,7 +39,7 @@ except (ConfigError, SchemaError) as _exc:
     print(f"foundry-chat: configuration error: {_exc}", file=sys.stderr)
     raise SystemExit(2) from None
 
-from chat import delivery, step_clock  # noqa: E402
+from chat import delivery, history_commands, step_clock  # noqa: E402
 from chat.frames import frames  # noqa: E402
 from chat.options import SessionOptions, parse_session_options  # noqa: E402
 from chat.present import GONE_MARK, STOPPED_MARK, progress_text, route_details, welcome_text  # noqa: E402
@@ -236,7 +236,7 @@ async def _show_progress_until_ready() -> None:
 async def _chat_start() -> None:
     metrics.CHATS.inc()
     cl.user_session.set("history", [])
-    await _offer_history_commands()
+    await history_commands.offer(STORE)
     if RUNTIME.state == "starting":
         asyncio.create_task(_show_progress_until_ready())
         return
@@ -246,56 +246,6 @@ async def _chat_start() -> None:
         await cl.Message(content=welcome_text(RUNTIME), author=AUTHOR).send()
     if RUNTIME.state == "ready":
         await _send_settings()
-
-
-HISTORY_COMMANDS = [
-    {"id": "Export", "icon": "download", "description": "Download this conversation (JSON or Markdown), or all of them"},
-    {"id": "Import", "icon": "upload", "description": "Import a foundry-chat export or ChatGPT's conversations.json"},
-]
-HISTORY_COMMAND_IDS = {c["id"] for c in HISTORY_COMMANDS}
-
-
-async def _offer_history_commands() -> None:
-    if STORE is not None and cl.user_session.get("user") is not None:  # a signed-in user has a history
-        await cl.context.emitter.set_commands(HISTORY_COMMANDS)  # type: ignore[arg-type]  # CommandDict is a TypedDict
-
-
-async def _history_command(command: str) -> None:
-    """The page's door to storage/history_routes.py: links to the exports, or a file to import."""
-    from storage.data_layer import IsolationError, PersistenceError
-    from storage.history_routes import import_bytes
-    from storage.importer import MAX_IMPORT_BYTES, ImportFileError
-
-    if command == "Export":
-        thread = cl.context.session.thread_id
-        await cl.Message(
-            content=f"Download this conversation as [JSON](/export/{thread}.json) or [Markdown](/export/{thread}.md), "
-            "or [every conversation](/export/all.json) (each answer with the route it took).",
-            author=AUTHOR,
-        ).send()
-        return
-    files = await cl.AskFileMessage(
-        content="Choose a foundry-chat export (.json) or ChatGPT's `conversations.json`.",
-        accept={"application/json": [".json"]},
-        max_size_mb=MAX_IMPORT_BYTES // (1024 * 1024),
-        timeout=600,
-        author=AUTHOR,
-    ).send()
-    if not files:
-        return
-    try:
-        data = await asyncio.to_thread(lambda: open(files[0].path, "rb").read(MAX_IMPORT_BYTES + 1))
-        assert STORE is not None
-        report = await import_bytes(STORE, cl.user_session.get("user"), data)
-    except (ImportFileError, OSError) as exc:
-        await cl.ErrorMessage(content=f"Nothing was imported: {exc}.").send()
-        return
-    except (PersistenceError, IsolationError) as exc:  # counted and logged by the data layer
-        await cl.ErrorMessage(content=f"The import stopped part-way: {exc}. Import the file again.").send()
-        return
-    skipped = "".join(f"\n- skipped *{s['name']}*: {s['reason']}" for s in report["skipped"])
-    names = "".join(f"\n- *{c['name']}* ({c['messages']} messages)" for c in report["imported"])
-    await cl.Message(content=f"**{report['summary']}.** Reload to see them in the sidebar.{names}{skipped}", author=AUTHOR).send()
 
 
 @cl.on_chat_end
@@ -312,7 +262,7 @@ async def _chat_end() -> None:
 async def _chat_resume(thread: ThreadDict) -> None:
     restored = restore_session(thread)
     cl.user_session.set("history", restored.history)
-    await _offer_history_commands()
+    await history_commands.offer(STORE)
     if RUNTIME.state == "ready":
         await _send_settings(restored.options)
     elif restored.options:
@@ -338,8 +288,8 @@ async def _tell_trimmed(dropped: int) -> None:
 @cl.on_message
 async def _on_message(message: cl.Message) -> None:
     """The chat's door to the turn service (chat/turn.py): Chainlit in, Chainlit out."""
-    if message.command in HISTORY_COMMAND_IDS and STORE is not None:
-        await _history_command(message.command)
+    if message.command is not None and message.command in history_commands.IDS and STORE is not None:
+        await history_commands.run(message.command, STORE, author=AUTHOR)
         return
     session = _options()
     history = [ChatMessage(m["role"], m["content"]) for m in cl.user_session.get("history") or []]
