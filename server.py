@@ -200,7 +200,7 @@ def install_sigterm_drain(runtime: Any, grace: float) -> None:
     async def drain_then_exit() -> None:
         await runtime.drain(grace)
         if not await flush_sockets():
-            log.warning("server: some sessions' last frames were still queued after %.0fs", FLUSH_S)
+            log.warning("server: after %.0fs some sessions were still busy or had frames queued: shutting down", FLUSH_S)
         if callable(uvicorn_handler):
             uvicorn_handler(signal.SIGTERM, None)
         else:

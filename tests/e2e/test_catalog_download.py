@@ -97,9 +97,12 @@ def test_browser_sees_the_progress_bar_move_then_the_catalog_model_answers(tmp_p
     from tests.e2e.test_browser_chat import ANSWERS, send
     from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
-    with FoundryMirror(alias=ALIAS, pad_bytes=12 * MIB, bytes_per_second=3e6) as mirror:
+    # The browser starts before the app, and the download takes ~6 s: under a loaded test run,
+    # Chromium's own start took most of a 4-s download, and the page saw one percentage only.
+    with FoundryMirror(alias=ALIAS, pad_bytes=12 * MIB, bytes_per_second=2e6) as mirror, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         env = {**mirror.env(), "FOUNDRY_CACHE_DIR": str(tmp_path), "OFFLINE_FALLBACK": "off", "DEVICE": "cpu", "MAX_TOKENS": "64"}
-        with AppProcess(env, wait_ready=False) as app, sync_playwright() as p:
+        with AppProcess(env, wait_ready=False) as app:
             deadline = time.monotonic() + 30
             while True:
                 try:
@@ -109,7 +112,6 @@ def test_browser_sees_the_progress_bar_move_then_the_catalog_model_answers(tmp_p
                     pass
                 assert time.monotonic() < deadline, app.log()[-3000:]
                 time.sleep(0.05)
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.route("**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url else route.abort())
             page.goto(app.url)
