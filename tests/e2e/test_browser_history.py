@@ -76,6 +76,11 @@ def threads(page: Any) -> list[dict[str, Any]]:
 
 
 def run_command(page: Any, name: str) -> None:
+    try:
+        page.wait_for_selector("#command-button", timeout=30_000)
+    except Exception as exc:  # seen once in a loaded full run, not reproduced: say what the page showed
+        body = page.locator("body").inner_text()
+        raise AssertionError(f"no command button on {page.url}; the page shows: {body[-1500:]!r}") from exc
     page.click("#command-button")
     page.locator("#command-popover").get_by_text(name, exact=True).click()
     page.fill("#chat-input", name.lower())
