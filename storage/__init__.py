@@ -8,6 +8,8 @@
 | `health` | failed reads and writes: counted, logged once per burst, summarized for `/readyz` |
 | `turns` | the user's message before the answer is shown, the answer while it streams, interrupted answers, resume |
 | `writer` | one writer per process: every session's writes batched into one transaction |
+| `lane` | Chainlit's own writes held off the first token's path, committed with the app's next write |
+| `thread_writes`, `thread_reads`, `thread_changes` | the one commit path of threads and steps; what is read back; a thread's upsert |
 | `guard` | who is asking (socket session or HTTP request) |
 | `sanitize` | what of a user session may be stored |
 | `users`, `auth` | the users file (Argon2id), login callbacks, auth settings checks |

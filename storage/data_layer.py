@@ -22,6 +22,7 @@ What `chainlit/data/sql_alchemy.py` (2.12) does that this class changes:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -37,18 +38,18 @@ from sqlalchemy.orm import sessionmaker
 
 from storage import _rows as rows
 from storage import feedback as feedback_rows
-from storage import thread_reads
-from storage.guard import caller
+from storage import thread_reads, thread_writes
+from storage.guard import acting_as, caller, caller_user
 from storage.health import PersistenceError, StorageHealth, is_write
+from storage.lane import Held, Lane
 from storage.reader import AsyncpgReader, Reader, SqliteReader, expand
 from storage.schema import PG_CONNECT_TIMEOUT_S, SQLITE_BUSY_TIMEOUT_S, create_engine_for, sqlite_path
-from storage.thread_changes import THREAD_READ, Known, Refused, plan
+from storage.thread_changes import THREAD_READ, Known
 from storage.writer import AsyncpgWriter, GroupFailed, SqliteWriter, Statement, Writer
 
 __all__ = ["FoundryDataLayer", "IsolationError", "PersistenceError"]
 
 log = logging.getLogger("foundry_chat.storage")
-_OWNER_CACHE_MAX = 10_000
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -92,14 +93,17 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
             if path is not None
             else AsyncpgReader(url, connect_timeout_s=PG_CONNECT_TIMEOUT_S)
         )
+        self.lane = Lane(self._write_held)
+        """Chainlit's own writes, held until the app's next write to the thread (storage/lane.py)."""
         self._written: dict[str, int] = {}
         """step id → hash of what was last stored: Chainlit upserts again what the app just stored."""
         self._threads: set[str] = set()
+        """Threads whose row this process has committed: their steps need no "thread row" statement."""
         self._reading: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
         """thread id → its row's read in flight: writes that start together share one read."""
-        """Threads whose row this process has committed: their steps need no "thread row" statement."""
 
     async def close(self) -> None:
+        await self.lane.flush()
         await self.writer.close()
         await self.reader.close()
         await self.engine.dispose()
@@ -245,6 +249,7 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         if not rows.is_id(thread_id):
             return ""
         try:
+            await self.settle()
             _, _, owner = await self._thread_owner(thread_id)
         except PersistenceError:
             return ""
@@ -275,10 +280,12 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
 
     async def load_threads(self, where: str, params: dict[str, Any], *, with_steps: bool) -> list[dict[str, Any]]:
         """Threads matching `where` (a condition on `t`), newest first (`storage.thread_reads`)."""
+        await self.settle()
         return await thread_reads.load_threads(self, where, params, with_steps=with_steps)
 
     async def list_threads(self, pagination: Pagination, filters: ThreadFilter) -> PaginatedResponse:  # type: ignore[type-arg]
         """The caller's threads only, newest activity first, without steps (`storage.thread_reads`)."""
+        await self.settle()
         return await thread_reads.list_threads(self, pagination, filters)
 
     async def update_thread(
@@ -289,85 +296,53 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         metadata: dict[str, Any] | None = None,
         tags: list[str] | None = None,
     ) -> None:
-        try:
-            await self.write_thread(thread_id, name=name, user_id=user_id, metadata=metadata, tags=tags)
-        except (PersistenceError, IsolationError):
-            pass  # counted and logged where raised
+        """Chainlit's call: held (storage/lane.py), written with the app's next write to the thread."""
+        changes = {"name": name, "user_id": user_id, "metadata": dict(metadata) if metadata else metadata, "tags": tags}
+        user = caller_user()
+        self.lane.hold_thread(thread_id, changes, caller(), user)
+
+    async def settle(self) -> None:
+        """Commit what the lane holds (and wait for its flushes under way): before any read of threads
+        or steps, so that a read sees every write asked for before it."""
+        if self.lane.pending:
+            await self.lane.flush()
 
     async def write_thread(self, thread_id: str, **changes: Any) -> None:
         """Create or update a thread (Chainlit's `update_thread` semantics); raises on failure or refusal.
 
-        `changes`: `name`, `name_if_missing`, `user_id`, `metadata`, `tags` (see `_thread_statement`).
+        `changes`: `name`, `name_if_missing`, `user_id`, `metadata`, `tags` (see `storage.thread_changes.plan`).
         """
         await self.write_together(thread_id, changes, [])
 
     async def write_together(self, thread_id: str, thread: dict[str, Any] | None, steps: list[dict[str, Any]]) -> None:
-        """A thread's changes (`write_thread`'s arguments; None: none) and steps of it, in one commit.
+        """A thread's changes (`write_thread`'s arguments; None: none) and steps of it, in one commit,
+        with whatever of Chainlit's the lane holds for the thread and caller. Raises on failure or refusal.
 
         The thread's row is read once, if this process does not know it already (`_thread_row`).
         """
-        if not rows.is_id(thread_id):
-            raise self._refuse(f"malformed thread id {thread_id[:60]!r}")
-        existing = await self._thread_row(thread_id) if caller() is not None or thread is not None else None
-        await self._check_access(thread_id, existing or {})
-        group: list[Statement] = []
-        claims = -1
-        after: dict[str, Any] | None = None
-        if thread is not None:
-            statement, after = await self._thread_statement(thread_id, existing, thread)
-            if statement is not None:
-                group.append(statement)
-                claims = 0
-        checks: list[int] = []
-        written: dict[str, int] = {}
-        known = claims == 0 or existing is not None or thread_id in self._threads
-        for step in steps:
-            statements, fingerprint = self._step_statements(step, thread_id, thread_known=known)
-            if statements:
-                group += statements
-                checks.append(len(group) - 1)
-                written[step["id"]] = fingerprint
-        if not group:
-            return
-        counts = await self._write(group)
-        if claims == 0 and counts[0] == 0:  # another user claimed it between our read and this write
-            self.known.forget(thread_id)
-            raise self._refuse(f"thread {thread_id} already belongs to another user")
-        for at in checks:
-            if counts[at] == 0:
-                raise self._refuse(f"step {group[at][1].get('id')} belongs to another thread")
-        for step_id, fingerprint in written.items():
-            self._remember(step_id, fingerprint)
-        if after is not None:
-            self.known.keep(thread_id, after)
-        if len(self._threads) >= _OWNER_CACHE_MAX:
-            self._threads.clear()
-        self._threads.add(thread_id)
+        if own := {str(step.get("id")) for step in steps}:
+            self.lane.supersede(own)  # the app's copies are the newer
+        held = self.lane.take(thread_id, caller())
+        mine = [thread] if thread is not None else []
+        if held is not None:
+            try:
+                await thread_writes.commit(self, thread_id, [*held.changes, *mine], held, steps)
+                return
+            except (PersistenceError, IsolationError):
+                # Chainlit's part may be what failed: it alone, as it would have been, then the app's alone
+                with contextlib.suppress(PersistenceError, IsolationError):
+                    await thread_writes.commit(self, thread_id, held.changes, held, [])
+        await thread_writes.commit(self, thread_id, mine, None, steps)
 
-    async def _thread_statement(
-        self, thread_id: str, existing: dict[str, Any] | None, changes: dict[str, Any]
-    ) -> tuple[Statement | None, dict[str, Any]]:
-        """`storage.thread_changes.plan`, with the new owner's identifier looked up (once per user)."""
-        user_id = changes.get("user_id")
-        identifier = None
-        if user_id is not None:
-            if existing is not None and existing["userId"] not in (None, user_id):
-                raise self._refuse(f"thread {thread_id} already belongs to another user")
-            identifier = self.known.identifier(user_id)
-            if identifier is None:
-                who = await self._run('SELECT "identifier" FROM users WHERE "id" = :id', {"id": user_id})
-                if not who:
-                    raise self._refuse(f"unknown user id {user_id}")
-                identifier = who[0]["identifier"]
-                self.known.keep_identifier(user_id, identifier)
-        try:
-            return plan(thread_id, existing, user_identifier=identifier, dialect=self.dialect, **changes)
-        except Refused as exc:
-            raise self._refuse(str(exc)) from exc
+    async def _write_held(self, held: Held) -> None:
+        """The lane's flush of one thread: as the user who asked for it."""
+        with acting_as(held.user):
+            await thread_writes.commit(self, held.thread_id, held.changes, held, [])
 
     async def delete_thread(self, thread_id: str) -> None:
         if not rows.is_id(thread_id):
             return
+        self.lane.forget_thread(thread_id)
         try:
             await self._check_access(thread_id)
             for query in (
@@ -389,42 +364,14 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
         """Upsert one step; raises PersistenceError / IsolationError (the app's own writes use this)."""
         await self.write_together(str(step_dict.get("threadId")), None, [step_dict])
 
-    def _step_statements(
-        self, step_dict: dict[str, Any], thread_id: str, *, thread_known: bool
-    ) -> tuple[list[Statement], int]:
-        """The thread row the step needs (unless `thread_known`) and the step's upsert, after the checks
-        (`write_together` checked the caller's access to `thread_id`), and the upsert's fingerprint;
-        no statements when this very content is what was last stored for the step."""
-        step_id = step_dict.get("id")
-        if not rows.is_id(step_id) or step_dict.get("threadId") != thread_id:
-            named = str(step_dict.get("threadId"))[:60]
-            raise self._refuse(f"malformed step id or another thread {str(step_id)[:60]!r}/{named!r}")
-        if step_dict.get("type") == "user_message" and isinstance(step_dict.get("output"), str):
-            step_dict = {**step_dict, "output": rows.capped_user_text(step_dict["output"], self.max_message_chars)}
-        upsert = rows.step_upsert(step_dict, self.dialect)
-        fingerprint = rows.fingerprint(upsert)
-        if self._written.get(step_id) == fingerprint:  # type: ignore[arg-type]
-            return [], fingerprint
-        return ([upsert] if thread_known else [rows.thread_row(thread_id), upsert]), fingerprint
-
-    def _remember(self, step_id: str, fingerprint: int) -> None:
-        if len(self._written) >= _OWNER_CACHE_MAX:
-            self._written.clear()
-        self._written[step_id] = fingerprint
-
     @_queued
     async def create_step(self, step_dict: dict[str, Any]) -> None:
-        try:
-            await self.write_step(step_dict)
-        except (PersistenceError, IsolationError):
-            pass
+        """Chainlit's call: held (storage/lane.py), written with the app's next write to the thread."""
+        self.lane.hold_step(step_dict, caller(), caller_user())
 
     @_queued
     async def update_step(self, step_dict: dict[str, Any]) -> None:
-        try:
-            await self.write_step(step_dict)
-        except (PersistenceError, IsolationError):
-            pass
+        self.lane.hold_step(step_dict, caller(), caller_user())
 
     @_queued
     async def delete_step(self, step_id: str) -> None:
@@ -436,6 +383,7 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
     async def remove_step(self, step_id: str) -> None:
         if not rows.is_id(step_id):
             raise self._refuse(f"malformed step id {step_id[:60]!r}")
+        self.lane.supersede({step_id})  # a held create must not bring it back
         found = await self._run('SELECT "threadId" FROM steps WHERE "id" = :id', {"id": step_id})
         if not found:
             return
@@ -449,10 +397,12 @@ class FoundryDataLayer(SQLAlchemyDataLayer):
             await self._run(query, {"id": step_id})
 
     async def get_favorite_steps(self, user_id: str) -> list[dict[str, Any]]:  # type: ignore[override]
+        await self.settle()
         return await thread_reads.favorite_steps(self, user_id)
 
     # --- feedback (storage/feedback.py) -----------------------------------------------------------
     async def upsert_feedback(self, feedback: Feedback) -> str:
+        await self.settle()  # the step it is for may still be held
         return await feedback_rows.upsert_feedback(self, feedback)
 
     async def delete_feedback(self, feedback_id: str) -> bool:

@@ -229,6 +229,7 @@ def _match_postgres(terms: list[str]) -> str:
 
 async def ranked_thread_ids(layer: Any, user_id: str, search: str, limit: int) -> list[str]:
     """The ids of `user_id`'s threads that match `search`, best first (at most `limit`); one query."""
+    await layer.settle()  # held writes first (storage/lane.py): a search finds what was just said
     terms = query_terms(search) if rows.is_id(user_id) else []  # ids are UUIDs: safe inside a match expression
     needle = search[:MAX_QUERY_CHARS].strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     params: dict[str, Any] = {"user_id": user_id, "limit": limit, "pattern": f"%{needle}%"}

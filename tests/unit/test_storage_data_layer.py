@@ -69,6 +69,7 @@ async def test_failed_write_is_counted_reported_and_raised(
     assert not health["ok"] and health["failed_writes"] == 1 and "steps" in health["last_error"]
     # Chainlit's own calls keep their contract (no exception) but are counted too.
     await layer.create_step.__wrapped__(layer, step(thread_id))
+    await layer.settle()  # Chainlit's writes are held (storage/lane.py) until the next read or write
     assert layer.health()["failed_writes"] == 2
     assert await layer.execute_sql('INSERT INTO steps ("id") VALUES (:id)', {"id": "x"}) is None
     assert layer.health()["failed_writes"] == 3
@@ -209,6 +210,7 @@ async def test_other_users_thread_cannot_be_changed(
             await layer.delete_feedback(two_users["feedback"])
         await layer.delete_thread(thread_id)  # Chainlit's contract: no exception, nothing deleted
         await layer.update_thread(thread_id, name="renamed by bob")
+        await layer.settle()  # held as bob, refused when written
     # Without a known caller (startup, a socket being connected) ownership still cannot move.
     with pytest.raises(IsolationError):
         await layer.write_thread(thread_id, user_id=bob.id)
