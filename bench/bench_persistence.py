@@ -13,9 +13,10 @@ against the same scripted backend (first token after 300 ms, then 50 tokens 20 m
 Per configuration: 1 and 50 sessions, connected first, each asking once at the same moment
 (`--repeat` rounds, median; the configurations' rounds interleaved): wall time (first message
 sent → last answer finished), TTFT p50 at the clients, `/healthz` p99 polled from a separate
-process. Then 200 sessions × 5 turns (each session
-asks, waits for the answer, asks again): reply time p50 (message sent → answer finished), errors,
-and, read back from the database afterwards, every user message and every complete answer. Then
+process. Then 200 sessions × 5 turns (each session asks, waits for the answer, asks again), three
+rounds, interleaved like the bursts: reply time p50 (message sent → answer finished), its ratio to
+off's round just before (median of the rounds' ratios), errors, and, read back from the database
+afterwards, every user message and every complete answer. Then
 `/v1/chat/completions` under load: 50 streamed requests at once, wall and TTFT p50.
 
 The figures are ratios within the run: a configuration's own 50 ÷ 1 wall, its 50-session wall ÷
@@ -72,7 +73,7 @@ async def burst(url: str, n: int, expected: str) -> dict[str, Any]:
     return {"wall_s": wall, "ttft_ms_p50": median(ttfts), "healthz_ms": probed["latencies_ms"]}
 
 
-async def conversations(url: str, sessions: int, turns: int, expected: str) -> dict[str, Any]:
+async def conversations(url: str, sessions: int, turns: int, expected: str, round_: int = 0) -> dict[str, Any]:
     """`sessions` sessions, each asking `turns` times in a row; reply times and errors."""
     clients = await connect_all(url, sessions, chat_start=True)
     replies: list[float] = []
@@ -82,7 +83,7 @@ async def conversations(url: str, sessions: int, turns: int, expected: str) -> d
         nonlocal errors
         for k in range(turns):
             try:
-                turn = await client.send(f"{PROMPT} (session {i}, turn {k})", timeout=TURN_TIMEOUT_S)
+                turn = await client.send(f"{PROMPT} (session {i}, turn {k}, round {round_})", timeout=TURN_TIMEOUT_S)
             except TimeoutError:  # e.g. the socket dropped under load: an error, the others go on
                 errors += 1
                 return
@@ -189,9 +190,13 @@ async def measure(dbs: dict[str, str], base_url: str, plan: dict[str, Any], expe
                     "healthz_ms_p99": percentile(latencies, 99) if latencies else None,
                 }
         sessions, turns = plan["conversations"]
+        talks: dict[str, list[dict[str, Any]]] = {name: [] for name in dbs}
+        for round_ in range(plan["conversation_rounds"]):  # interleaved too: one round of each, then again
+            for name, app in apps.items():
+                out[name].setdefault("load_conversations", []).append(load())
+                talks[name].append(await conversations(app.url, sessions, turns, expected, round_))
         for name, app in apps.items():
-            out[name]["load_conversations"] = load()
-            out[name]["conversations"] = await conversations(app.url, sessions, turns, expected)
+            out[name]["conversations"] = _conversation_summary(talks[name], talks["off"])
             out[name]["v1"] = await gateway_load(app.url, plan["v1"])
             if dbs[name] != "off":
                 out[name]["conversations"]["stored"] = await _stored_async(dbs[name], expected)
@@ -199,6 +204,25 @@ async def measure(dbs: dict[str, str], base_url: str, plan: dict[str, Any], expe
     for name in dbs:
         out[name]["load_after"] = load()
     return out
+
+
+def _conversation_summary(rounds: list[dict[str, Any]], off: list[dict[str, Any]]) -> dict[str, Any]:
+    """A configuration's conversation rounds: the median reply p50, every round's, and the median of
+    its ratio to off's round run just before it (a pairwise ratio, so a drift of the machine
+    between rounds does not count against a configuration)."""
+    p50s = [r["reply_s_p50"] for r in rounds if r["reply_s_p50"] is not None]
+    ratios = [
+        r["reply_s_p50"] / o["reply_s_p50"]
+        for r, o in zip(rounds, off, strict=True)
+        if r["reply_s_p50"] is not None and o["reply_s_p50"]
+    ]
+    return {
+        "reply_s_p50": median(p50s) if p50s else None,
+        "reply_s_p50s": [round(x, 3) for x in p50s],
+        "reply_ratio_to_off": median(ratios) if ratios else None,
+        "errors": sum(r["errors"] for r in rounds),
+        "rounds": rounds,
+    }
 
 
 def figures_for(results: dict[str, dict[str, Any]], plan: dict[str, Any], quick: bool) -> list[Figure]:
@@ -215,7 +239,7 @@ def figures_for(results: dict[str, dict[str, Any]], plan: dict[str, Any], quick:
         added_one = r[one]["ttft_ms_p50"] - off[one]["ttft_ms_p50"]
         added_top = r[top]["ttft_ms_p50"] - off[top]["ttft_ms_p50"]
         conv = r["conversations"]
-        reply_ratio = (conv["reply_s_p50"] or 0) / (off["conversations"]["reply_s_p50"] or 1)
+        reply_ratio = conv["reply_ratio_to_off"] or 0.0
         slack = 1.15 if name == "postgres" else 1.0
         walls = f"{one}: {r[one]['wall_s_median']:.2f} s, {top}: {r[top]['wall_s_median']:.2f} s"
         rows = [
@@ -231,7 +255,8 @@ def figures_for(results: dict[str, dict[str, Any]], plan: dict[str, Any], quick:
              (r[top]["healthz_ms_p99"] or 0.0) < 50, ""),
             (f"{tag}: {plan['conversations'][0]}×{plan['conversations'][1]} reply p50 ÷ off", reply_ratio, "×",
              "≤ 1.2", reply_ratio <= 1.2 and conv["errors"] == 0,
-             f"{conv['reply_s_p50'] or 0:.2f} s, {conv['errors']} errors, stored {conv.get('stored', '–')}"),
+             f"{conv['reply_s_p50'] or 0:.2f} s (rounds {conv['reply_s_p50s']}), {conv['errors']} errors, stored "
+             f"{conv.get('stored', '–')} of {plan['conversation_rounds'] * plan['conversations'][0] * plan['conversations'][1]}"),
             (f"{tag}: /v1 × {plan['v1']} wall ÷ off", r["v1"]["wall_s"] / off["v1"]["wall_s"], "×", "–", True,
              f"{r['v1']['wall_s']:.2f} s, TTFT p50 {r['v1']['ttft_ms_p50']:.0f} ms"),
         ]  # fmt: skip
@@ -248,6 +273,7 @@ async def main_async(quick: bool, repeat: int | None, postgres: bool) -> tuple[l
         "sizes": (1, 3) if quick else (1, 50),
         "repeat": repeat or (1 if quick else 3),
         "conversations": (3, 2) if quick else (200, 5),
+        "conversation_rounds": 1 if quick else 3,
         "v1": 3 if quick else 50,
     }
     tokens, first, gap = (5, 0.05, 0.005) if quick else (50, 0.3, 0.02)
