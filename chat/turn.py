@@ -6,6 +6,8 @@
                           turns' texts on to the privacy guard (`ChatOptions.privacy_texts`); the router's
                           stream; the recorder's checkpoints; and, when it ends however it ends, every
                           per-answer metric, once, from the finished decision
+    Sending               the turns whose model request is not out yet (providers say when it is:
+                          `providers.request_sent`); the chat stores a question once none is left
 
 A door translates its protocol to a `prepare` call and the chunks back to its protocol; it never
 counts, trims, cleans or gates on its own, so both doors meet the same rules.
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from health import metrics
 from logs import REQUEST_ID
-from providers.base import ChatMessage, ChatOptions, Chunk
+from providers.base import ChatMessage, ChatOptions, Chunk, on_request_sent
 from routing.decision import Decision
 
 from .history import Fitted, fit_history
@@ -42,6 +44,9 @@ log = logging.getLogger("foundry_chat.turn")
 
 class Recorder(Protocol):
     """Persistence of a turn while it streams (the chat's `storage.TurnRecorder`; /v1 has none)."""
+
+    def request_out(self) -> None:
+        """The model request is on its way (`providers.request_sent`): storing may start without delaying it."""
 
     async def progress(self, reply: str | Sequence[str]) -> None: ...
 
@@ -69,6 +74,7 @@ class Turn:
     """Set (by `abandon`) before the door cancels a turn whose client went away: it ends "interrupted"."""
     parts: list[str] = field(default_factory=list)
     _held: bool = False
+    _sending: bool = False
 
     async def __aenter__(self) -> Turn:
         """Hold the turn open past its stream: the chat still shows and stores the answer after the
@@ -103,22 +109,26 @@ class Turn:
         counted = not self._held  # held: `async with turn` counts it
         if counted:
             runtime.stream_started()
+        self.service.sending.opened()
+        self._sending = True
         try:
             messages = await self._fit(router)
-            async with aclosing(router.stream(messages, self.options)) as chunks:  # type: ignore[type-var]
-                async for chunk in chunks:
-                    if isinstance(chunk.route, Decision):
-                        self.decision = chunk.route
-                    if chunk.text:
-                        self.parts.append(chunk.text)
-                        if self.recorder is not None:
-                            await self.recorder.progress(self.parts)
-                    yield chunk
+            with on_request_sent(self._request_out):
+                async with aclosing(router.stream(messages, self.options)) as chunks:  # type: ignore[type-var]
+                    async for chunk in chunks:
+                        if isinstance(chunk.route, Decision):
+                            self.decision = chunk.route
+                        if chunk.text:
+                            self.parts.append(chunk.text)
+                            if self.recorder is not None:
+                                await self.recorder.progress(self.parts)
+                        yield chunk
             outcome = "ok"
         except (asyncio.CancelledError, GeneratorExit):
             outcome = "interrupted" if self.abandoned else "stopped"
             raise
         finally:
+            self._request_out()  # ended before its request went out (failed, stopped): no longer sending
             self.outcome = outcome
             if counted:
                 runtime.stream_ended()
@@ -131,6 +141,15 @@ class Turn:
                 (time.perf_counter() - started) * 1000,
                 sum(len(p) for p in self.parts),
             )
+
+    def _request_out(self) -> None:
+        """This turn's request is out (its provider said so, the first time): what yields to requests may go."""
+        if not self._sending:
+            return
+        self._sending = False
+        self.service.sending.out()
+        if self.recorder is not None:
+            self.service.sending.after(self.recorder.request_out)
 
     async def _fit(self, router: Router) -> list[ChatMessage]:
         settings = self.service.runtime.settings
@@ -175,11 +194,48 @@ class Turn:
                 metrics.TOKENS_PER_SECOND.labels(target=target).observe(decision.tokens_per_second)
 
 
+class Sending:
+    """Turns whose model request is not out yet, process-wide, and what waits until there are none.
+
+    Storing a question yields to them: fifty questions' commits prepared in the same loop turns as
+    fifty model requests sent those requests 10–20 ms later (p50; docs/performance.md, section 9).
+    `after(callback)` calls back at once when no request is waiting to go out, else when the last
+    one is out. Whoever waits keeps a deadline of their own (`storage.turns.START_WAIT_S`), so under
+    load that never lets the count reach zero, past `MAX_WAITING` callbacks all are called at once.
+    """
+
+    MAX_WAITING = 256
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._waiting: list[Callable[[], None]] = []
+
+    def opened(self) -> None:
+        self.count += 1
+
+    def out(self) -> None:
+        self.count -= 1
+        if self.count <= 0:
+            self.count = 0
+            self._release()
+
+    def after(self, callback: Callable[[], None]) -> None:
+        self._waiting.append(callback)
+        if self.count == 0 or len(self._waiting) >= self.MAX_WAITING:
+            self._release()
+
+    def _release(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for callback in waiting:
+            callback()
+
+
 class TurnService:
     """Owns the chat turn for both doors; built once with the runtime."""
 
     def __init__(self, runtime: AppRuntime) -> None:
         self.runtime = runtime
+        self.sending = Sending()
 
     def prepare(
         self,

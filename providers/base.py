@@ -7,7 +7,9 @@ so callers cannot tell a router from a backend.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -20,6 +22,8 @@ __all__ = [
     "Provider",
     "Role",
     "Usage",
+    "on_request_sent",
+    "request_sent",
 ]
 
 Role = Literal["system", "user", "assistant"]
@@ -109,3 +113,25 @@ class Provider(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+_ON_SENT: ContextVar[Callable[[], None] | None] = ContextVar("foundry_chat_on_request_sent", default=None)
+
+
+def request_sent() -> None:
+    """A provider says its request is on its way: built and handed to the transport (or the engine's
+    thread). Work that must not delay the request waits for this (`chat.turn`: storing the question).
+    Calling it more than once, or never, is fine: whoever waits also has a deadline."""
+    if (notify := _ON_SENT.get()) is not None:
+        notify()
+
+
+@contextmanager
+def on_request_sent(callback: Callable[[], None]) -> Iterator[None]:
+    """`callback` is what `request_sent()` calls, for the providers this context calls."""
+    token = _ON_SENT.set(callback)
+    try:
+        yield
+    finally:
+        with suppress(ValueError):  # closed from another context (an async generator finalised late)
+            _ON_SENT.reset(token)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from config import Settings
 
 from ._bridge import ThreadBridge
-from .base import ChatMessage, ChatOptions, Chunk, Health, ModelInfo, Usage
+from .base import ChatMessage, ChatOptions, Chunk, Health, ModelInfo, Usage, request_sent
 from .errors import ChatError, map_foundry_errors
 from .foundry_engine import LoadedModel
 
@@ -119,6 +119,7 @@ class FoundryLocalProvider:
         thread = threading.Thread(target=work, name="foundry-stream", daemon=True)
         self._active.add(thread)
         thread.start()
+        request_sent()  # the engine's thread has it
         completed = failed = False
         try:
             with map_foundry_errors(self.name):

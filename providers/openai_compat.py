@@ -21,7 +21,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from security.masking import safe_url, scrub
 
-from .base import ChatMessage, ChatOptions, Chunk, Health, ModelInfo, Usage
+from .base import ChatMessage, ChatOptions, Chunk, Health, ModelInfo, Usage, request_sent
 from .errors import EngineError, ProviderTimeout, StreamUnreadable, map_openai_errors
 
 __all__ = ["OpenAICompatProvider"]
@@ -114,14 +114,19 @@ class OpenAICompatProvider:
             # instead of `create`: the body is plain JSON already, and `create` walks it through the
             # SDK's typed transform first, ~1.5 of its ~4 ms of CPU a request (measured), which fifty
             # sessions asking at once pay one after another on the event loop.
-            opening = self._client.post(
-                "/chat/completions",
-                body=params,
-                cast_to=ChatCompletion,
-                stream=True,
-                stream_cls=AsyncStream[ChatCompletionChunk],
-                options={"headers": {"X-Stainless-Raw-Response": "stream"}},
+            opening = asyncio.ensure_future(
+                self._client.post(
+                    "/chat/completions",
+                    body=params,
+                    cast_to=ChatCompletion,
+                    stream=True,
+                    stream_cls=AsyncStream[ChatCompletionChunk],
+                    options={"headers": {"X-Stainless-Raw-Response": "stream"}},
+                )
             )
+            # Right after the request task's first step, which builds the request and hands it to the
+            # transport, up to its first wait on the network: the request is out.
+            asyncio.get_running_loop().call_soon(request_sent)
             try:
                 # The first-token deadline runs from the request: a server may hang before its headers.
                 response: Any = await asyncio.wait_for(opening, timeout=self._first_token_timeout)

@@ -18,7 +18,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
@@ -43,6 +43,8 @@ BOOT_ID = uuid.uuid4().hex
 """Identifies this process in the checkpoints it writes."""
 INTERRUPTED_MARK = "*[interrupted: the server stopped before this answer finished]*"
 CHECKPOINT_INTERVAL_S = 1.0
+START_WAIT_S = 0.1
+"""How long storing a question waits for its model request to go out, at most (`TurnRecorder.start`)."""
 MAX_RESTORED_MESSAGES = 1000
 _OPEN_STATES = ("pending", "streaming")
 _FINAL_STATE = {"ok": "done", "stopped": "stopped", "interrupted": "interrupted", "error": "failed"}
@@ -62,11 +64,11 @@ class TurnRecorder:
 
     `begin()` stores the user's message (and makes sure the thread exists, belongs to the caller and
     has a name), plus an empty answer marked "pending", in one commit; `start()` runs it beside the
-    model call, and `ready()` waits for it before anything of the answer is shown. `progress(reply)`
-    writes the answer at most every `interval` seconds, in the background, never more than one write
-    at a time. `finish(...)`
-    writes the final answer (or removes the placeholder when nothing was shown). Nothing raises:
-    the first failure is kept in `problem`, for the handler to tell the user (`take_problem()`).
+    model call, from the moment the model request is out (`request_out()`, which the turn calls when
+    its provider says so; at most `START_WAIT_S` later), and `ready()` waits for it before anything of
+    the answer is shown. `progress(reply)` writes the answer at most every `interval` seconds, in the
+    background, never more than one write at a time. `finish(...)` writes the final answer (or
+    removes the placeholder when nothing was shown). Nothing raises: the first failure is kept in `problem`, for the handler to tell the user (`take_problem()`).
     """
 
     def __init__(
@@ -87,6 +89,8 @@ class TurnRecorder:
         self._last = float("-inf")
         self._inflight: asyncio.Task[None] | None = None
         self._begun: asyncio.Task[None] | None = None
+        self._start: Callable[[], Coroutine[Any, Any, None]] | None = None
+        self._deadline: asyncio.TimerHandle | None = None
         self._reported = False
 
     def take_problem(self) -> str | None:
@@ -117,11 +121,23 @@ class TurnRecorder:
     def start(
         self, user_message: Any, user_text: str, *, session_metadata: Mapping[str, Any] | None = None
     ) -> None:
-        """`begin` in the background, beside the model call; `await ready()` before showing any answer."""
-        self._begun = asyncio.create_task(self.begin(user_message, user_text, session_metadata=session_metadata))
+        """`begin` in the background, beside the model call, once the model request is out
+        (`request_out`) and at most `START_WAIT_S` from now; `await ready()` before showing any answer."""
+        self._start = lambda: self.begin(user_message, user_text, session_metadata=session_metadata)
+        self._deadline = asyncio.get_running_loop().call_later(START_WAIT_S, self.request_out)
+
+    def request_out(self) -> None:
+        """The model request is on its way (or the wait is over): store the question now, once."""
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        if self._start is not None:
+            self._begun = asyncio.create_task(self._start())
+            self._start = None
 
     async def ready(self) -> None:
         """Wait until the user's message is stored (or its failure recorded): the answer may be shown."""
+        self.request_out()
         if self._begun is not None:
             await asyncio.shield(self._begun)
 
@@ -156,7 +172,7 @@ class TurnRecorder:
         """
         if self._inflight is not None and not self._inflight.done():
             return
-        if self._begun is not None and not self._begun.done():
+        if self._start is not None or (self._begun is not None and not self._begun.done()):
             return  # the placeholder is not stored yet: a checkpoint must not overtake it
         self._collect()
         now = self.clock()

@@ -181,3 +181,37 @@ def test_routes_answer_json_not_the_page(http_app: AppProcess) -> None:
     for path in ("/healthz", "/readyz"):
         r = httpx.get(http_app.url + path)
         assert r.status_code == 200 and r.headers["content-type"].startswith("application/json"), (path, r.text[:200])
+
+
+async def test_the_provider_says_its_request_is_out_before_any_response(backend: OpenAIServer) -> None:
+    """What the turn stores its question on (chat/turn.py `Sending`): the signal comes while the server
+    holds the request unanswered, and the request reaches it without anything else running."""
+    import asyncio
+    import threading
+
+    from providers.base import ChatMessage, ChatOptions, on_request_sent
+    from providers.openai_compat import OpenAICompatProvider
+
+    backend.behaviour.gate = threading.Event()
+    provider = OpenAICompatProvider.create(backend.base_url, None, default_model="test-model")
+    out = asyncio.Event()
+    calls: list[int] = []
+
+    def said() -> None:
+        calls.append(len(chats(backend)))
+        out.set()
+
+    async def read() -> str:
+        with on_request_sent(said):
+            return "".join([c.text async for c in provider.stream([ChatMessage("user", "hi")], ChatOptions())])
+
+    reading = asyncio.create_task(read())
+    try:
+        await asyncio.wait_for(out.wait(), 5)
+        assert await asyncio.to_thread(backend.wait_for, lambda: len(chats(backend)) == 1)
+        assert not reading.done()  # still held: the signal did not wait for a response
+    finally:
+        backend.behaviour.gate.set()
+    assert (await asyncio.wait_for(reading, 10)).startswith("Hello from the test server")
+    assert len(calls) == 1
+    await provider.aclose()

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from chat.history import fit_history
-from providers.base import ChatMessage, ChatOptions, Chunk
+from providers.base import ChatMessage, ChatOptions, Chunk, on_request_sent
 from providers.foundry import FoundryLocalProvider
 from providers.foundry_engine import LoadedModel
 
@@ -133,3 +133,13 @@ async def test_max_tokens_beyond_the_window_is_capped_not_refused(provider: Foun
     window = await provider.context_window(None)
     chunks = await collect(provider, [SYSTEM, ChatMessage("user", "Hello")], max_tokens=window * 2, temperature=0)
     assert chunks[-1].finish_reason in ("stop", "length")
+
+
+async def test_says_the_request_is_out_before_the_first_token(provider: FoundryLocalProvider) -> None:
+    """The turn stores its question from this signal on: it must come before any text, once per request."""
+    events: list[str] = []
+    with on_request_sent(lambda: events.append("out")):
+        async for chunk in provider.stream([SYSTEM, ChatMessage("user", "Hello")], ChatOptions(max_tokens=8)):
+            if chunk.text:
+                events.append("text")
+    assert events[0] == "out" and events.count("out") == 1 and "text" in events

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
-from providers.base import ChatMessage, ChatOptions, Chunk, Health, ModelInfo, Usage
+from providers.base import ChatMessage, ChatOptions, Chunk, Health, ModelInfo, Usage, request_sent
 from providers.errors import ChatError
 
 __all__ = ["FakeProvider", "Script"]
@@ -43,6 +43,7 @@ class FakeProvider:
         try:
             if script.error_before is not None:
                 raise script.error_before
+            request_sent()  # as the real providers do, once their request is out
             for i, token in enumerate(script.tokens):
                 if script.error_after is not None and i == script.error_after and script.error_mid is not None:
                     raise script.error_mid

@@ -137,3 +137,42 @@ async def test_the_question_is_stored_beside_the_model_call_and_before_the_answe
         assert recorder.problem is None
     finally:
         await layer.close()
+
+
+async def test_storing_the_question_waits_for_the_model_request_then_its_deadline(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Storing starts when the turn says the request is out; without that word, after START_WAIT_S;
+    and `ready()` (an answer to show) never waits for either."""
+    from storage import turns
+
+    layer = FoundryDataLayer(f"sqlite+aiosqlite:///{db}")
+    loop = asyncio.get_running_loop()
+    try:
+        thread = str(uuid.uuid4())
+        signalled = TurnRecorder(layer, Message(thread, "assistant_message"))
+        signalled.start(Message(thread, "user_message", "one"), "one")
+        await asyncio.sleep(0)
+        assert signalled._begun is None  # nothing before the request is out
+        signalled.request_out()
+        signalled.request_out()  # said twice: stored once
+        await signalled.ready()
+        assert signalled.writes == 2
+
+        monkeypatch.setattr(turns, "START_WAIT_S", 0.05)
+        waited = TurnRecorder(layer, Message(thread, "assistant_message"))
+        began = loop.time()
+        waited.start(Message(thread, "user_message", "two"), "two")  # nobody says the request is out
+        while waited._begun is None and loop.time() - began < 5:
+            await asyncio.sleep(0.01)
+        assert waited._begun is not None and loop.time() - began >= 0.05
+        await waited.ready()
+
+        monkeypatch.setattr(turns, "START_WAIT_S", 60.0)
+        shown = TurnRecorder(layer, Message(thread, "assistant_message"))
+        shown.start(Message(thread, "user_message", "three"), "three")
+        await asyncio.wait_for(shown.ready(), 5)  # the first token came first: stored now, not in a minute
+        assert shown.writes == 2 and shown.problem is None
+        with sqlite3.connect(db) as conn:
+            stored = {row[0] for row in conn.execute("SELECT \"output\" FROM steps WHERE \"type\" = 'user_message'")}
+        assert stored == {"one", "two", "three"}
+    finally:
+        await layer.close()

@@ -8,7 +8,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from chat.runtime import AppRuntime
-from chat.turn import Turn, TurnService
+from chat.turn import Sending, Turn, TurnService
 from config import load_settings
 from privacy import Verdict
 from providers.base import ChatMessage, ChatOptions, Chunk
@@ -163,17 +163,62 @@ async def test_the_recorder_sees_the_answer_grow() -> None:
     svc, local, _, _ = service()
     local.enqueue(Script(tokens=["a", "b"]))
 
-    class Recorder:
-        def __init__(self) -> None:
-            self.calls: list[str] = []
-
-        async def progress(self, reply: str | Sequence[str]) -> None:
-            self.calls.append("".join(reply))
-
     recorder = Recorder()
     turn = svc.prepare("chat", [ChatMessage("user", "hi")], ChatOptions(policy="local"), recorder=recorder)
     await drain(turn)
-    assert recorder.calls == ["a", "ab"]
+    assert recorder.calls == ["out", "a", "ab"]  # told the request is out before any text
+    assert svc.sending.count == 0
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def request_out(self) -> None:
+        self.calls.append("out")
+
+    async def progress(self, reply: str | Sequence[str]) -> None:
+        self.calls.append("".join(reply))
+
+
+async def test_storing_waits_until_every_turn_s_request_is_out() -> None:
+    """A burst: the first turn's recorder is told only once the second turn's request is out too;
+    a turn that fails before its request leaves no count behind and still tells its recorder."""
+    svc, local, _, _ = service()
+    local.enqueue(Script(tokens=["a"]), Script(tokens=["b"]))
+    first, second = Recorder(), Recorder()
+    one = svc.prepare("chat", [ChatMessage("user", "hi")], ChatOptions(policy="local"), recorder=first)
+    two = svc.prepare("chat", [ChatMessage("user", "ho")], ChatOptions(policy="local"), recorder=second)
+    a, b = one.stream(), two.stream()
+    svc.sending.opened()  # a third turn, still preparing its request
+    await anext(a)
+    await anext(b)
+    assert first.calls == ["a"] and second.calls == ["b"]  # both requests out, the third's not: wait
+    svc.sending.out()
+    assert first.calls == ["a", "out"] and second.calls == ["b", "out"]
+    await a.aclose()
+    await b.aclose()
+
+    local.enqueue(*[Script(error_before=ProviderUnavailable("refused", provider="local"))] * 3)
+    failed = Recorder()
+    with pytest.raises(ChatError):
+        await drain(svc.prepare("chat", [ChatMessage("user", "hi")], ChatOptions(policy="local"), recorder=failed))
+    assert failed.calls == ["out"] and svc.sending.count == 0
+
+
+def test_sending_calls_back_when_no_request_waits_or_when_too_many_wait() -> None:
+    sending, called = Sending(), []
+    sending.after(lambda: called.append("idle"))
+    assert called == ["idle"]
+    sending.opened()
+    for i in range(Sending.MAX_WAITING - 1):
+        sending.after(lambda i=i: called.append(i))  # type: ignore[misc]
+    assert called == ["idle"]
+    sending.after(lambda: called.append("last"))  # one too many kept: all go now
+    assert len(called) == Sending.MAX_WAITING + 1 and called[-1] == "last"
+    sending.after(lambda: called.append("later"))
+    sending.out()
+    assert called[-1] == "later" and sending.count == 0
 
 
 async def test_runtime_aclose_awaits_the_task_it_cancels() -> None:
