@@ -154,6 +154,10 @@ class TurnRecorder:
             steps = [user_message.to_dict(), self._answer_dict("pending", "")]
             await self.layer.write_together(user_message.thread_id, thread, steps)
             self.writes += 2
+            # The placeholder is the answer's first checkpoint: the next is due one interval on, not
+            # at the first text, which fifty answers starting at once would all write in the same
+            # moments as they show it (+20-25 ms to the first token, p50; docs/performance.md, section 9).
+            self._last = self.clock()
         except (PersistenceError, IsolationError) as exc:
             self._fail(exc)
 

@@ -69,8 +69,9 @@ async def burst_killed_mid_answer(env: dict[str, str], backend: OpenAIServer) ->
         for i in range(0, SESSIONS, 10):
             await asyncio.gather(*(c.connect(timeout=60) for c in clients[i : i + 10]))
         await asyncio.gather(*(c.send(f"question {i}", wait=False) for i, c in enumerate(clients)))
-        # Every answer has streamed for over a second (20 ms a token): a checkpoint with text is due.
-        await asyncio.gather(*(c.wait_tokens(60, timeout=120) for c in clients))
+        # Every answer has streamed for 1.8 s (20 ms a token): its first checkpoint with text, due one
+        # second after the placeholder was stored (before the first text), has had time to commit.
+        await asyncio.gather(*(c.wait_tokens(90, timeout=120) for c in clients))
         await until(lambda: all(c.thread_id for c in clients), timeout=30, what="every thread id")
         first.signal(signal.SIGKILL)
         assert first.proc is not None

@@ -95,7 +95,11 @@ async def test_question_is_stored_before_the_answer_and_answer_at_intervals(laye
 
         parts = ["It", " is"]
         answer.content = "It is"
-        await turn.progress(parts)  # first text: written at once
+        clock.now = 0.4
+        await turn.progress(parts)  # first text, within the interval of the placeholder: not written
+        assert turn._inflight is None and answer_row(layer, answer.id)[0] == ""
+        clock.now = 1.0
+        await turn.progress(parts)  # one interval after the placeholder: written
         await turn._inflight  # type: ignore[misc]  # let the background write land
         assert answer_row(layer, answer.id)[0] == "It is"
         parts.append(" four")
@@ -103,7 +107,7 @@ async def test_question_is_stored_before_the_answer_and_answer_at_intervals(laye
         await turn.progress(parts)  # within the interval: not written
         assert turn._inflight is None or turn._inflight.done()
         assert answer_row(layer, answer.id)[0] == "It is"
-        clock.now = 1.5
+        clock.now = 2.5
         await turn.progress(parts)
         await turn._inflight  # type: ignore[misc]
         output, metadata = answer_row(layer, answer.id)
@@ -151,7 +155,7 @@ async def test_interrupted_answers_are_marked_once(layer: FoundryDataLayer, monk
     streaming, pending, mine = FakeMessage(thread_id), FakeMessage(thread_id), FakeMessage(thread_id)
     monkeypatch.setattr(turns, "BOOT_ID", "an-earlier-process")
     for message, content in ((streaming, "partial answ"), (pending, "")):
-        turn = TurnRecorder(layer, message)
+        turn = TurnRecorder(layer, message, interval=0.0)
         await turn.begin(FakeMessage(thread_id, "q", type="user_message"), "q")
         message.content = content
         if content:
