@@ -7,14 +7,29 @@ Secrets are wrapped in `Secret` so that `repr`, logs and the browser never see t
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlparse
 
+from config_env import (
+    ConfigError,
+    Secret,
+    env_bool,
+    env_catalog_region,
+    env_catalog_url,
+    env_choice,
+    env_float,
+    env_int,
+    env_keys,
+    env_model_dir,
+    env_origins,
+    env_share,
+    env_str,
+    env_text,
+    env_url,
+)
 from security.masking import safe_url
 
 __all__ = [
@@ -67,33 +82,6 @@ def available_policies(has_cloud: bool) -> tuple[str, ...]:
 DEFAULT_AZURE_API_VERSION = "2024-10-21"
 
 Device = Literal["auto", "gpu", "cpu"]
-
-
-class ConfigError(Exception):
-    """An operator's mistake in the environment; the message is one line naming the variable."""
-
-
-class Secret:
-    """A string that never shows itself in `repr`, `str` or f-strings."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def get(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('****')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 @dataclass(frozen=True)
@@ -217,161 +205,6 @@ class Settings:
         return out
 
 
-def _get(env: Mapping[str, str], name: str) -> str | None:
-    """The variable's value, stripped; None when unset or blank."""
-    raw = env.get(name)
-    if raw is None:
-        return None
-    raw = raw.strip()
-    return raw or None
-
-
-def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
-    raw = _get(env, name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number between {lo:g} and {hi:g}, got {raw[:40]!r}") from None
-    if not math.isfinite(value) or not lo <= value <= hi:
-        raise ConfigError(f"{name} must be a number between {lo:g} and {hi:g}, got {raw[:40]!r}")
-    return value
-
-
-def _int(env: Mapping[str, str], name: str, default: int | None, lo: int, hi: int) -> int | None:
-    raw = _get(env, name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number between {lo} and {hi}, got {raw[:40]!r}") from None
-    if not lo <= value <= hi:
-        raise ConfigError(f"{name} must be a whole number between {lo} and {hi}, got {raw[:40]!r}")
-    return value
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = _get(env, name)
-    if raw is None:
-        return default
-    low = raw.lower()
-    if low in {"1", "true", "yes", "on"}:
-        return True
-    if low in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigError(f"{name} must be one of on/off, true/false, 1/0, got {raw[:40]!r}")
-
-
-def _url(env: Mapping[str, str], name: str) -> str | None:
-    raw = _get(env, name)
-    if raw is None:
-        return None
-    parsed = urlparse(raw)
-    if parsed.scheme not in {"http", "https"} or not parsed.netloc or any(c.isspace() for c in raw):
-        raise ConfigError(f"{name} must be an http(s) URL such as http://127.0.0.1:11434/v1, got {raw[:80]!r}")
-    return raw.rstrip("/")
-
-
-def _share(env: Mapping[str, str], name: str) -> float:
-    """A 0–1 share; unlike other numbers, set-but-blank is an error (a share of nothing is ambiguous)."""
-    if name in env and not env[name].strip():
-        raise ConfigError(f"{name} must be a number between 0 and 1 (e.g. 0.3), got an empty value")
-    return _float(env, name, DEFAULT_CLOUD_SHARE, 0.0, 1.0)
-
-
-def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
-    raw = (_get(env, name) or default).lower()
-    if raw not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw[:40]!r}")
-    return raw
-
-
-def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    raw = _get(env, name)
-    if raw is None:
-        return ()
-    out = []
-    for item in raw.split(","):
-        origin = item.strip().rstrip("/")
-        parsed = urlparse(origin)
-        if origin == "*":
-            raise ConfigError(f"{name} must list origins explicitly; '*' would let any web page drive the chat")
-        if parsed.scheme not in {"http", "https"} or not parsed.netloc or parsed.path or parsed.query:
-            raise ConfigError(f"{name} must be comma-separated origins like https://chat.example.com, got {item.strip()[:60]!r}")
-        out.append(origin)
-    return tuple(out)
-
-
-def _keys(env: Mapping[str, str], name: str) -> tuple[Secret, ...]:
-    raw = _get(env, name)
-    if raw is None:
-        return ()
-    keys = [k.strip() for k in raw.split(",") if k.strip()]
-    for key in keys:
-        if len(key) < 16 or any(c.isspace() or not c.isprintable() for c in key):
-            raise ConfigError(f"{name} keys must be at least 16 printable characters without spaces (one key is not)")
-    return tuple(Secret(k) for k in keys)
-
-
-def _text(env: Mapping[str, str], name: str, default: str, limit: int) -> str:
-    raw = env.get(name)
-    if raw is None or not raw.strip():
-        return default
-    if len(raw) > limit:
-        raise ConfigError(f"{name} is {len(raw)} characters long; the limit is {limit}")
-    if "\x00" in raw:
-        raise ConfigError(f"{name} contains a NUL character")
-    return raw.strip()
-
-
-CATALOG_PATH_SUFFIX = "/asset-gallery/v1.0/models"
-
-
-def _catalog_url(env: Mapping[str, str], name: str) -> str | None:
-    raw = _get(env, name)
-    if raw is None:
-        return None
-    parsed = urlparse(raw)
-    if (
-        parsed.scheme not in {"http", "https"}
-        or not parsed.netloc
-        or any(c.isspace() for c in raw)
-        or not parsed.path.rstrip("/").endswith(CATALOG_PATH_SUFFIX)
-    ):
-        raise ConfigError(
-            f"{name} must be an http(s) URL ending in {CATALOG_PATH_SUFFIX}, "
-            f"such as https://mirror.example.com{CATALOG_PATH_SUFFIX}, got {raw[:80]!r}"
-        )
-    return raw.rstrip("/")
-
-
-def _catalog_region(env: Mapping[str, str], name: str) -> str | None:
-    raw = _get(env, name)
-    if raw is None:
-        return None
-    # The runtime pastes it into https://{region}.api.azureml.ms/...: a region name, or host[:port][/path].
-    if len(raw) > 100 or not all(c.isalnum() or c in ".:/-_" for c in raw):
-        raise ConfigError(
-            f"{name} must be a region name such as westus2, or host:port/path for a mirror (letters, digits, . : / - _), "
-            f"got {raw[:40]!r}"
-        )
-    return raw
-
-
-def _model_dir(env: Mapping[str, str], name: str) -> Path | None:
-    raw = _get(env, name)
-    if raw is None:
-        return None
-    path = Path(raw).expanduser().resolve()
-    if not path.is_dir():
-        raise ConfigError(f"{name} must be a directory holding an ONNX Runtime GenAI model, but {raw!r} is not a directory")
-    if not (path / "genai_config.json").is_file():
-        raise ConfigError(f"{name} must point at an ONNX Runtime GenAI model directory (with genai_config.json); {raw!r} has none")
-    return path
-
-
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from `environ` (default: `os.environ`, after loading `.env`)."""
     if environ is None:
@@ -381,46 +214,46 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         environ = os.environ
     env = environ
 
-    model = _text(env, "MODEL", DEFAULT_MODEL, 200)
+    model = env_text(env, "MODEL", DEFAULT_MODEL, 200)
     if any(c.isspace() for c in model):
         raise ConfigError(f"MODEL must be a Foundry Local model alias without spaces, got {model[:40]!r}")
-    device = (_get(env, "DEVICE") or "auto").lower()
+    device = (env_str(env, "DEVICE") or "auto").lower()
     if device not in {"auto", "gpu", "cpu"}:
         raise ConfigError(f"DEVICE must be one of auto, gpu, cpu, got {device[:40]!r}")
-    log_level = (_get(env, "LOG_LEVEL") or "INFO").upper()
+    log_level = (env_str(env, "LOG_LEVEL") or "INFO").upper()
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError(f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, got {log_level[:40]!r}")
-    api_key = _get(env, "API_KEY")
-    cache_raw = _get(env, "FOUNDRY_CACHE_DIR")
+    api_key = env_str(env, "API_KEY")
+    cache_raw = env_str(env, "FOUNDRY_CACHE_DIR")
     cloud = _cloud(env)
     return Settings(
         model=model,
-        model_set=_get(env, "MODEL") is not None,
-        model_path=_model_dir(env, "MODEL_PATH"),
-        base_url=_url(env, "BASE_URL"),
+        model_set=env_str(env, "MODEL") is not None,
+        model_path=env_model_dir(env, "MODEL_PATH"),
+        base_url=env_url(env, "BASE_URL"),
         api_key=Secret(api_key) if api_key else None,
-        system_prompt=_text(env, "SYSTEM_PROMPT", DEFAULT_SYSTEM_PROMPT, 20_000),
-        temperature=_float(env, "TEMPERATURE", DEFAULT_TEMPERATURE, 0.0, 2.0),
-        max_tokens=_int(env, "MAX_TOKENS", DEFAULT_MAX_TOKENS, 1, MAX_MAX_TOKENS) or DEFAULT_MAX_TOKENS,
+        system_prompt=env_text(env, "SYSTEM_PROMPT", DEFAULT_SYSTEM_PROMPT, 20_000),
+        temperature=env_float(env, "TEMPERATURE", DEFAULT_TEMPERATURE, 0.0, 2.0),
+        max_tokens=env_int(env, "MAX_TOKENS", DEFAULT_MAX_TOKENS, 1, MAX_MAX_TOKENS) or DEFAULT_MAX_TOKENS,
         device=device,  # type: ignore[arg-type]  # checked above
-        context_tokens=_int(env, "CONTEXT_TOKENS", None, 256, 2_000_000),
+        context_tokens=env_int(env, "CONTEXT_TOKENS", None, 256, 2_000_000),
         cache_dir=Path(cache_raw).expanduser() if cache_raw else DEFAULT_CACHE_DIR,
-        catalog_url=_catalog_url(env, "FOUNDRY_CATALOG_URL"),
-        catalog_region=_catalog_region(env, "FOUNDRY_CATALOG_REGION"),
-        offline_fallback=_bool(env, "OFFLINE_FALLBACK", True),
-        connect_timeout=_float(env, "CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT, 0.1, 600.0),
-        first_token_timeout=_float(env, "FIRST_TOKEN_TIMEOUT", DEFAULT_FIRST_TOKEN_TIMEOUT, 0.1, 3600.0),
-        read_timeout=_float(env, "READ_TIMEOUT", DEFAULT_READ_TIMEOUT, 0.1, 3600.0),
-        max_input_chars=_int(env, "MAX_INPUT_CHARS", DEFAULT_MAX_INPUT_CHARS, 1, 10_000_000) or DEFAULT_MAX_INPUT_CHARS,
+        catalog_url=env_catalog_url(env, "FOUNDRY_CATALOG_URL"),
+        catalog_region=env_catalog_region(env, "FOUNDRY_CATALOG_REGION"),
+        offline_fallback=env_bool(env, "OFFLINE_FALLBACK", True),
+        connect_timeout=env_float(env, "CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT, 0.1, 600.0),
+        first_token_timeout=env_float(env, "FIRST_TOKEN_TIMEOUT", DEFAULT_FIRST_TOKEN_TIMEOUT, 0.1, 3600.0),
+        read_timeout=env_float(env, "READ_TIMEOUT", DEFAULT_READ_TIMEOUT, 0.1, 3600.0),
+        max_input_chars=env_int(env, "MAX_INPUT_CHARS", DEFAULT_MAX_INPUT_CHARS, 1, 10_000_000) or DEFAULT_MAX_INPUT_CHARS,
         log_level=log_level,
-        log_format=_choice(env, "LOG_FORMAT", ("text", "json"), "text"),  # type: ignore[arg-type]
-        log_prompts=_bool(env, "LOG_PROMPTS", False),
-        allowed_origins=_origins(env, "ALLOWED_ORIGINS"),
-        shutdown_grace=_float(env, "SHUTDOWN_GRACE", 20.0, 0.0, 3600.0),
+        log_format=env_choice(env, "LOG_FORMAT", ("text", "json"), "text"),  # type: ignore[arg-type]
+        log_prompts=env_bool(env, "LOG_PROMPTS", False),
+        allowed_origins=env_origins(env, "ALLOWED_ORIGINS"),
+        shutdown_grace=env_float(env, "SHUTDOWN_GRACE", 20.0, 0.0, 3600.0),
         disconnect_grace=None
         if (env.get("DISCONNECT_GRACE") or "").strip().lower() == "off"
-        else _float(env, "DISCONNECT_GRACE", DEFAULT_DISCONNECT_GRACE, 0.0, 3600.0),
-        gateway_api_keys=_keys(env, "GATEWAY_API_KEYS"),
+        else env_float(env, "DISCONNECT_GRACE", DEFAULT_DISCONNECT_GRACE, 0.0, 3600.0),
+        gateway_api_keys=env_keys(env, "GATEWAY_API_KEYS"),
         cloud=cloud,
         routing=_routing(env, cloud is not None),
         limits=_limits(env),
@@ -428,40 +261,40 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 
 def _cloud(env: Mapping[str, str]) -> CloudSettings | None:
-    azure = _url(env, "AZURE_OPENAI_ENDPOINT")
-    other = _url(env, "CLOUD_BASE_URL")
+    azure = env_url(env, "AZURE_OPENAI_ENDPOINT")
+    other = env_url(env, "CLOUD_BASE_URL")
     if azure and other:
         raise ConfigError("set either AZURE_OPENAI_ENDPOINT or CLOUD_BASE_URL for the cloud target, not both")
     timeouts = {
-        "connect_timeout": _float(env, "CLOUD_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT, 0.1, 600.0),
-        "first_token_timeout": _float(env, "CLOUD_FIRST_TOKEN_TIMEOUT", DEFAULT_FIRST_TOKEN_TIMEOUT, 0.1, 3600.0),
-        "read_timeout": _float(env, "CLOUD_READ_TIMEOUT", DEFAULT_READ_TIMEOUT, 0.1, 3600.0),
-        "context_tokens": _int(env, "CLOUD_CONTEXT_TOKENS", 128_000, 256, 10_000_000) or 128_000,
+        "connect_timeout": env_float(env, "CLOUD_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT, 0.1, 600.0),
+        "first_token_timeout": env_float(env, "CLOUD_FIRST_TOKEN_TIMEOUT", DEFAULT_FIRST_TOKEN_TIMEOUT, 0.1, 3600.0),
+        "read_timeout": env_float(env, "CLOUD_READ_TIMEOUT", DEFAULT_READ_TIMEOUT, 0.1, 3600.0),
+        "context_tokens": env_int(env, "CLOUD_CONTEXT_TOKENS", 128_000, 256, 10_000_000) or 128_000,
     }
     if azure:
-        key = _get(env, "AZURE_OPENAI_API_KEY")
-        deployment = _get(env, "AZURE_OPENAI_DEPLOYMENT")
+        key = env_str(env, "AZURE_OPENAI_API_KEY")
+        deployment = env_str(env, "AZURE_OPENAI_DEPLOYMENT")
         if not key:
             raise ConfigError("AZURE_OPENAI_API_KEY is required when AZURE_OPENAI_ENDPOINT is set")
         if not deployment:
             raise ConfigError("AZURE_OPENAI_DEPLOYMENT is required when AZURE_OPENAI_ENDPOINT is set")
-        version = _get(env, "AZURE_OPENAI_API_VERSION") or DEFAULT_AZURE_API_VERSION
+        version = env_str(env, "AZURE_OPENAI_API_VERSION") or DEFAULT_AZURE_API_VERSION
         return CloudSettings("azure", azure, Secret(key), deployment, version, **timeouts)  # type: ignore[arg-type]
     if other:
-        key = _get(env, "CLOUD_API_KEY")
-        model = _get(env, "CLOUD_MODEL")
+        key = env_str(env, "CLOUD_API_KEY")
+        model = env_str(env, "CLOUD_MODEL")
         if not model:
             raise ConfigError("CLOUD_MODEL is required when CLOUD_BASE_URL is set (the model id the cloud serves)")
         return CloudSettings("openai-compatible", other, Secret(key) if key else None, model, **timeouts)  # type: ignore[arg-type]
     for name in ("AZURE_OPENAI_API_KEY", "AZURE_OPENAI_DEPLOYMENT", "CLOUD_API_KEY", "CLOUD_MODEL"):
-        if _get(env, name):
+        if env_str(env, name):
             hint = "AZURE_OPENAI_ENDPOINT" if name.startswith("AZURE") else "CLOUD_BASE_URL"
             raise ConfigError(f"{name} is set but {hint} is not; set {hint} to enable the cloud target")
     return None
 
 
 def _routing(env: Mapping[str, str], has_cloud: bool) -> RoutingSettings:
-    policy = (_get(env, "ROUTING_POLICY") or ("auto" if has_cloud else "local")).lower()
+    policy = (env_str(env, "ROUTING_POLICY") or ("auto" if has_cloud else "local")).lower()
     if policy not in POLICIES:
         raise ConfigError(f"ROUTING_POLICY must be one of {', '.join(POLICIES)}, got {policy[:40]!r}")
     if policy not in available_policies(has_cloud):
@@ -469,7 +302,7 @@ def _routing(env: Mapping[str, str], has_cloud: bool) -> RoutingSettings:
             f"ROUTING_POLICY={policy} needs a cloud target: set AZURE_OPENAI_ENDPOINT or CLOUD_BASE_URL, or use local"
         )
     table = dict(DEFAULT_TASK_TABLE)
-    raw_table = _get(env, "ROUTING_TASK_TABLE")
+    raw_table = env_str(env, "ROUTING_TASK_TABLE")
     if raw_table:
         for item in raw_table.split(","):
             label, _, target = item.partition("=")
@@ -482,27 +315,27 @@ def _routing(env: Mapping[str, str], has_cloud: bool) -> RoutingSettings:
             table[label] = target
     return RoutingSettings(
         policy=policy,
-        complexity_threshold=_int(env, "ROUTING_COMPLEXITY_THRESHOLD", DEFAULT_COMPLEXITY_THRESHOLD, 1, 1_000_000)
+        complexity_threshold=env_int(env, "ROUTING_COMPLEXITY_THRESHOLD", DEFAULT_COMPLEXITY_THRESHOLD, 1, 1_000_000)
         or DEFAULT_COMPLEXITY_THRESHOLD,
         task_table=tuple(table.items()),
-        cloud_share=_share(env, "ROUTING_CLOUD_SHARE"),
-        privacy_guard=_bool(env, "PRIVACY_GUARD", True),
-        privacy_timeout=_float(env, "PRIVACY_TIMEOUT", 3.0, 0.05, 60.0),
-        retries=_int(env, "ROUTER_RETRIES", 2, 0, 10) or 0,
-        backoff_initial=_float(env, "ROUTER_BACKOFF", 0.2, 0.0, 60.0),
-        backoff_max=_float(env, "ROUTER_BACKOFF_MAX", 2.0, 0.0, 600.0),
-        breaker_failures=_int(env, "BREAKER_FAILURES", 3, 1, 1000) or 3,
-        breaker_cooldown=_float(env, "BREAKER_COOLDOWN", 30.0, 0.1, 86_400.0),
+        cloud_share=env_share(env, "ROUTING_CLOUD_SHARE", DEFAULT_CLOUD_SHARE),
+        privacy_guard=env_bool(env, "PRIVACY_GUARD", True),
+        privacy_timeout=env_float(env, "PRIVACY_TIMEOUT", 3.0, 0.05, 60.0),
+        retries=env_int(env, "ROUTER_RETRIES", 2, 0, 10) or 0,
+        backoff_initial=env_float(env, "ROUTER_BACKOFF", 0.2, 0.0, 60.0),
+        backoff_max=env_float(env, "ROUTER_BACKOFF_MAX", 2.0, 0.0, 600.0),
+        breaker_failures=env_int(env, "BREAKER_FAILURES", 3, 1, 1000) or 3,
+        breaker_cooldown=env_float(env, "BREAKER_COOLDOWN", 30.0, 0.1, 86_400.0),
     )
 
 
 def _limits(env: Mapping[str, str]) -> LimitSettings:
     d = LimitSettings()
     return LimitSettings(
-        login_failures=_int(env, "LIMIT_LOGIN_FAILURES", d.login_failures, 0, 1_000_000) or 0,
-        login_failures_per_address=_int(env, "LIMIT_LOGIN_FAILURES_PER_ADDRESS", d.login_failures_per_address, 0, 1_000_000)
+        login_failures=env_int(env, "LIMIT_LOGIN_FAILURES", d.login_failures, 0, 1_000_000) or 0,
+        login_failures_per_address=env_int(env, "LIMIT_LOGIN_FAILURES_PER_ADDRESS", d.login_failures_per_address, 0, 1_000_000)
         or 0,
-        login_window=_float(env, "LIMIT_LOGIN_WINDOW", d.login_window, 1.0, 86_400.0),
-        sessions_per_client=_int(env, "LIMIT_SESSIONS_PER_CLIENT", d.sessions_per_client, 0, 1_000_000) or 0,
-        v1_concurrency=_int(env, "LIMIT_V1_CONCURRENCY", d.v1_concurrency, 0, 100_000) or 0,
+        login_window=env_float(env, "LIMIT_LOGIN_WINDOW", d.login_window, 1.0, 86_400.0),
+        sessions_per_client=env_int(env, "LIMIT_SESSIONS_PER_CLIENT", d.sessions_per_client, 0, 1_000_000) or 0,
+        v1_concurrency=env_int(env, "LIMIT_V1_CONCURRENCY", d.v1_concurrency, 0, 100_000) or 0,
     )

@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from config import ConfigError, Secret, _bool, _get, _int
+from config_env import ConfigError, Secret, env_bool, env_int, env_str
 
 __all__ = ["DEFAULT_MAX_REQUEST_BYTES", "SecuritySettings", "load_security_settings"]
 
@@ -58,7 +58,7 @@ class SecuritySettings:
 
 
 def _hosts(env: Mapping[str, str]) -> tuple[str, ...]:
-    raw = _get(env, "ALLOWED_HOSTS")
+    raw = env_str(env, "ALLOWED_HOSTS")
     if raw is None:
         return ()
     out = []
@@ -84,7 +84,7 @@ def _is_ip(text: str) -> bool:
 
 
 def _networks(env: Mapping[str, str]) -> tuple[Network, ...]:
-    raw = _get(env, "METRICS_ALLOWED")
+    raw = env_str(env, "METRICS_ALLOWED")
     if raw is None:
         return ()
     out = []
@@ -101,7 +101,7 @@ def _networks(env: Mapping[str, str]) -> tuple[Network, ...]:
 
 
 def _frame_ancestors(env: Mapping[str, str]) -> str:
-    raw = _get(env, "FRAME_ANCESTORS")
+    raw = env_str(env, "FRAME_ANCESTORS")
     if raw is None:
         return DEFAULT_FRAME_ANCESTORS
     sources = raw.split()
@@ -114,15 +114,15 @@ def _frame_ancestors(env: Mapping[str, str]) -> str:
 
 
 def load_security_settings(env: Mapping[str, str]) -> SecuritySettings:
-    token = _get(env, "METRICS_TOKEN")
+    token = env_str(env, "METRICS_TOKEN")
     if token is not None and (len(token) < 16 or any(c.isspace() or not c.isprintable() for c in token)):
         raise ConfigError("METRICS_TOKEN must be at least 16 printable characters without spaces")
     return SecuritySettings(
         allowed_hosts=_hosts(env),
-        max_request_bytes=_int(env, "MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES, 1024, 1 << 34)
+        max_request_bytes=env_int(env, "MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES, 1024, 1 << 34)
         or DEFAULT_MAX_REQUEST_BYTES,
         frame_ancestors=_frame_ancestors(env),
-        gateway_keyless=_bool(env, "GATEWAY_KEYLESS", False),
+        gateway_keyless=env_bool(env, "GATEWAY_KEYLESS", False),
         metrics_allowed=_networks(env),
         metrics_token=Secret(token) if token else None,
     )
